@@ -1,0 +1,109 @@
+# r42intercept: libr42intercept.so (the preloaded shim) and
+# r42intercept-runner (the fast path it execs).  `make help` lists targets.
+
+PREFIX   ?= /usr
+LIBDIR   ?= $(PREFIX)/lib/r42intercept
+BINDIR   ?= $(PREFIX)/bin
+DESTDIR  ?=
+BUILD    ?= build
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+STD      := -std=gnu11
+PKGS     := libcurl libcjson libsodium yaml-0.1 libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+RUNNER_SRC := $(filter-out fastpath/main.c,$(wildcard fastpath/*.c)) shim/match.c
+RUNNER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(RUNNER_SRC))
+SHIM_SRC   := shim/hook.c shim/match.c
+UNIT_SRC   := $(wildcard test/unit/test-*.c)
+UNIT_BIN   := $(patsubst test/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+
+SO         := $(BUILD)/libr42intercept.so
+RUNNER     := $(BUILD)/r42intercept-runner
+
+# The shim: libc only, hidden symbols but the hooks, lazy binding (nothing
+# resolved at load that no hook needs), no start files: no constructor,
+# nothing run at load.
+SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
+              -Wl,--as-needed -Wl,-soname,libr42intercept.so
+
+.PHONY: all test unit demo bench install uninstall clean deps help \
+        check-valgrind check-asan format
+
+all: $(SO) $(RUNNER)
+
+help:
+	@echo "make            build $(SO) and $(RUNNER)"
+	@echo "make demo       install missing Debian packages, build, run the demo"
+	@echo "make test       every test (unit + integration); ends 'N passed, N failed'"
+	@echo "make bench      benchmarks (writes bench/results.md)"
+	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) (PREFIX=$(PREFIX))"
+	@echo "make check-asan / check-valgrind   unit tests under ASan+UBSan / valgrind"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(RUNNER): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+$(SO): $(SHIM_SRC) shim/match.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
+
+# Installed copy: the same shim with the installed runner path built in.
+$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
+
+$(BUILD)/unit/test-%: test/unit/test-%.c $(RUNNER_OBJ) test/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
+	  $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
+
+unit: $(UNIT_BIN)
+
+test: all unit
+	@bash test/run-all.sh
+
+demo: deps all
+	@bash contrib/demo.sh
+
+bench: deps all
+	@bash bench/bench.sh
+
+deps:
+	@bash contrib/deps.sh
+
+install: $(BUILD)/install/libr42intercept.so $(RUNNER)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/install/libr42intercept.so $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(RUNNER) $(DESTDIR)$(LIBDIR)/
+	sed 's|@LIBDIR@|$(LIBDIR)|' contrib/r42intercept.in > $(DESTDIR)$(BINDIR)/r42intercept
+	chmod 0755 $(DESTDIR)$(BINDIR)/r42intercept
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libr42intercept.so \
+	  $(DESTDIR)$(LIBDIR)/r42intercept-runner $(DESTDIR)$(BINDIR)/r42intercept
+	-rmdir $(DESTDIR)$(LIBDIR)
+
+check-asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" unit
+	@bash test/run-unit.sh build-asan
+
+check-valgrind: unit
+	@R42_TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  bash test/run-unit.sh $(BUILD)
+
+format:
+	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch]
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+/* acfg.h: Ansible's configuration, read as ansible-core 2.14 does (see
+   acfg.c). */
+#ifndef R42_ACFG_H
+#define R42_ACFG_H
+
+#include "msg.h"
+
+/* The [defaults] settings of the ansible.cfg in effect. */
+struct acfg {
+  char *path;   /* the config file used, or NULL when none exists */
+  size_t n;     /* number of [defaults] entries */
+  char **keys;  /* lower-cased keys */
+  char **vals;  /* values, stripped */
+};
+
+/* Finds the config file like Ansible (ANSIBLE_CONFIG, a directory meaning
+   DIR/ansible.cfg; ./ansible.cfg unless the directory is world-writable;
+   ~/.ansible.cfg; /etc/ansible/ansible.cfg; first that exists) and reads
+   its [defaults] section.  Returns 0, or -1 with E set when the file
+   cannot be read or parsed.  Free with acfg_clear(). */
+int acfg_load(struct acfg *cfg, struct msg_err *e) R42_WARN_UNUSED;
+
+/* Parses INI TEXT as Python's configparser with inline ';' comments.
+   Used by acfg_load(); exposed for the unit tests. */
+int acfg_parse(struct acfg *cfg, const char *text, struct msg_err *e)
+    R42_WARN_UNUSED;
+
+void acfg_clear(struct acfg *cfg);
+
+/* A setting: the environment variable ENV when set, else KEY from
+   [defaults], else NULL.  The string belongs to the environment or CFG. */
+const char *acfg_get(const struct acfg *cfg, const char *env,
+                     const char *key);
+
+/* Checks that the stdout callback in effect (ANSIBLE_STDOUT_CALLBACK, else
+   stdout_callback) is json (or ansible.posix.json) with no extra
+   callbacks enabled, and sets *INDENT to its json_indent (default 4).
+   Returns 0, or -1 with E saying which setting is not ours. */
+int acfg_json_callback(const struct acfg *cfg, int *indent,
+                       struct msg_err *e) R42_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,375 @@
+/* action.c: the action table of SPEC 2 and its execution against the
+ * API: the request, the wait for its UPID task (adaptive polling within
+ * the action's timeout), the status read, and the result object in the
+ * role's shape with source "proxmox-api".  What to do with a result
+ * (document, jq line) is the caller's business. */
+#define _GNU_SOURCE
+#include "action.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROLE "range42-ansible_roles-proxmox_controller : "
+#define ACT_REQUEST_TIMEOUT 30.0 /* the uri module's default */
+#define ACT_POLL_FIRST 0.05      /* first re-check after this many s */
+#define ACT_POLL_MAX 1.0         /* back-off cap */
+
+static const char *const needs_node[] = {NULL};
+static const char *const needs_vm[] = {"vm_id", NULL};
+static const char *const needs_snap_create[] = {
+    "vm_id", "vm_name", "vm_snapshot_name", "vm_snapshot_description", NULL};
+static const char *const needs_snap[] = {"vm_id", "vm_name",
+                                         "vm_snapshot_name", NULL};
+
+static const struct act_def actions[] = {
+    {"vm_list", "GET", "", NULL, false, 0, ACT_VM_LIST, needs_node,
+     ROLE "VM LIST", NULL, ROLE "VM LIST - PRINT JSON"},
+    {"vm_start", "POST", "/{id}/status/start", NULL, false, 30,
+     ACT_VM_STATUS, needs_vm, ROLE "VM START", ROLE "VM START - FETCH STATUS",
+     ROLE "VM START - PRINT JSON"},
+    {"vm_stop", "POST", "/{id}/status/shutdown", NULL, false, 30,
+     ACT_VM_STATUS, needs_vm, ROLE "VM STOP - clean shutdown",
+     ROLE "VM STOP - FETCH STATUS", ROLE "VM STOP - PRINT JSON"},
+    {"vm_stop_force", "POST", "/{id}/status/stop", "timeout=10", false, 30,
+     ACT_VM_STATUS, needs_vm, ROLE "VM STOP - FORCE POWER OFF",
+     ROLE "VM STOP - FORCE POWER OFF - FETCH STATUS",
+     ROLE "VM STOP - FORCE POWER OFF - PRINT JSON"},
+    {"vm_pause", "POST", "/{id}/status/suspend", NULL, false, 10,
+     ACT_VM_STATUS, needs_vm, ROLE "VM PAUSE", ROLE "VM PAUSE - FETCH STATUS",
+     ROLE "VM PAUSE - PRINT JSON"},
+    {"vm_resume", "POST", "/{id}/status/resume", NULL, false, 10,
+     ACT_VM_STATUS, needs_vm, ROLE "VM RESUME",
+     ROLE "VM RESUME - FETCH STATUS", ROLE "VM RESUME - PRINT JSON"},
+    {"snapshot_vm_create", "POST", "/{id}/snapshot", NULL, true, 60,
+     ACT_SNAP_RAW, needs_snap_create, ROLE "SNAPSHOT VM - CREATE", NULL,
+     ROLE "VM GET CONFIG - PRINT JSON"},
+    {"snapshot_vm_list", "GET", "/{id}/snapshot", NULL, false, 0,
+     ACT_SNAP_LIST, needs_vm, ROLE "SNAPSHOT VM - LIST SNAPSHOT", NULL,
+     ROLE "SNAPSHOT VM - LIST SNAPSHOT - PRINT JSON"},
+    {"snapshot_vm_revert", "POST", "/{id}/snapshot/{snap}/rollback", NULL,
+     false, 120, ACT_SNAP_RAW, needs_snap, ROLE "SNAPSHOT VM - REVERT", NULL,
+     ROLE "SNAPSHOT DELETE - PRINT JSON"},
+    {"snapshot_vm_delete", "DELETE", "/{id}/snapshot/{snap}", NULL, false, 60,
+     ACT_SNAP_RAW, needs_snap, ROLE "SNAPSHOT VM - DELETE", NULL,
+     ROLE "SNAPSHOT DELETE - PRINT JSON"},
+};
+
+const struct act_def *act_find(const char *name) {
+  for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+    if (strcmp(actions[i].name, name) == 0)
+      return &actions[i];
+  return NULL;
+}
+
+double act_timeout_cap(void) {
+  const char *v = getenv("RANGE42_PROXMOX_API_TASK_TIMEOUT");
+  if (!v || !*v)
+    return 0;
+  char *end;
+  double t = strtod(v, &end);
+  return (*end == '\0' && t > 0 && t < 86400) ? t : 0;
+}
+
+/* ---- checks ----------------------------------------------------------- */
+
+static const char *call_value(const struct act_call *call, const char *var) {
+  if (strcmp(var, "vm_id") == 0)
+    return call->vm_id;
+  if (strcmp(var, "vm_name") == 0)
+    return call->vm_name;
+  if (strcmp(var, "vm_snapshot_name") == 0)
+    return call->snap_name;
+  if (strcmp(var, "vm_snapshot_description") == 0)
+    return call->snap_desc;
+  return NULL;
+}
+
+static bool all_digits(const char *s) {
+  return *s && strspn(s, "0123456789") == strlen(s) && s[0] != '0';
+}
+
+static bool node_name(const char *s) {
+  return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+                   strlen(s);
+}
+
+int act_check(const struct act_call *call, struct msg_err *e) {
+  if (!call->node || !node_name(call->node)) {
+    msg_err_set(e, "proxmox_node is missing or not a node name");
+    return -1;
+  }
+  for (const char *const *v = call->def->needs; *v; v++)
+    if (!call_value(call, *v)) {
+      msg_err_set(e, "%s needs %s", call->def->name, *v);
+      return -1;
+    }
+  if (call->vm_id && !all_digits(call->vm_id)) {
+    msg_err_set(e, "vm_id is not a VM number");
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+/* /nodes/{node}/qemu + the action's path with its placeholders filled. */
+static char *action_path(const struct act_call *call) {
+  cleanup_free char *snap =
+      call->snap_name ? pve_escape(call->snap_name) : NULL;
+  const char *tmpl = call->def->path;
+  char *out = xasprintf("/nodes/%s/qemu", call->node);
+  while (*tmpl) {
+    const char *brace = strchr(tmpl, '{');
+    size_t lit = brace ? (size_t)(brace - tmpl) : strlen(tmpl);
+    const char *val = NULL;
+    size_t skip = lit;
+    if (brace && strncmp(brace, "{id}", 4) == 0) {
+      val = call->vm_id;
+      skip += 4;
+    } else if (brace && strncmp(brace, "{snap}", 6) == 0) {
+      val = snap;
+      skip += 6;
+    }
+    char *next = xasprintf("%s%.*s%s", out, (int)lit, tmpl, val ? val : "");
+    free(out);
+    out = next;
+    tmpl += skip;
+  }
+  return out;
+}
+
+static void fail(struct act_outcome *out, const char *task, const char *url,
+                 long status, const char *fmt, ...) R42_PRINTF(5, 6);
+
+static void fail(struct act_outcome *out, const char *task, const char *url,
+                 long status, const char *fmt, ...) {
+  out->failed_task = task;
+  out->http_status = status;
+  snprintf(out->url, sizeof out->url, "%s", url);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(out->msg, sizeof out->msg, fmt, ap);
+  va_end(ap);
+}
+
+/* One request; on anything but HTTP 200 with a JSON body, fills OUT as
+   the uri module would report it and returns -1. */
+static int request(struct pve *pve, const char *task, const char *method,
+                   const char *path, enum pve_body kind, const char *body,
+                   struct pve_reply *reply, struct act_outcome *out) {
+  struct msg_err err = {{0}};
+  if (pve_request(pve, method, path, kind, body, ACT_REQUEST_TIMEOUT, reply,
+                  &err) < 0) {
+    out->unreachable = true;
+    fail(out, task, path, 0, "Status code was -1 and not [200]: %s",
+         err.text);
+    return -1;
+  }
+  if (reply->status != 200 || !reply->json) {
+    fail(out, task, path, reply->status,
+         "Status code was %ld and not [200]: HTTP Error %ld: %s",
+         reply->status, reply->status, reply->reason);
+    pve_reply_clear(reply);
+    return -1;
+  }
+  return 0;
+}
+
+static void sleep_for(double seconds) {
+  if (seconds <= 0)
+    return;
+  struct timespec ts = {(time_t)seconds,
+                        (long)((seconds - floor(seconds)) * 1e9)};
+  while (nanosleep(&ts, &ts) < 0)
+    ;
+}
+
+/* Waits for the task UPID to stop: first check at once, then after 50 ms,
+   doubling up to 1 s, until TIMEOUT.  Returns 0 when it ended "OK". */
+static int wait_task(struct pve *pve, const struct act_call *call,
+                     const char *upid, struct act_outcome *out) {
+  const char *task = call->def->api_task;
+  cleanup_free char *esc = pve_escape(upid);
+  cleanup_free char *path =
+      xasprintf("/nodes/%s/tasks/%s/status", call->node, esc);
+  double deadline = util_now() + call->timeout, delay = 0;
+  for (;;) {
+    sleep_for(fmin(delay, deadline - util_now()));
+    struct pve_reply reply;
+    if (request(pve, task, "GET", path, PVE_BODY_FORM, NULL, &reply, out) < 0)
+      return -1;
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
+    const char *status = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(data, "status"));
+    const char *exit = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(data, "exitstatus"));
+    bool running = !status || strcmp(status, "running") == 0;
+    int rc = 0;
+    if (!running && (!exit || strcmp(exit, "OK") != 0)) {
+      fail(out, task, path, 200, "Proxmox task failed: %s",
+           exit ? exit : "no exit status");
+      rc = -1;
+    } else if (running && util_now() >= deadline) {
+      fail(out, task, path, 200, "Proxmox task still running after %g s",
+           call->timeout);
+      rc = -1;
+    }
+    pve_reply_clear(&reply);
+    if (rc < 0 || !running)
+      return rc;
+    delay = delay == 0 ? ACT_POLL_FIRST : fmin(delay * 2, ACT_POLL_MAX);
+  }
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static cJSON *base_result(const struct act_call *call) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "action", call->def->name);
+  cJSON_AddStringToObject(r, "source", "proxmox-api");
+  cJSON_AddStringToObject(r, "proxmox_node", call->node);
+  if (call->vm_id)
+    cJSON_AddStringToObject(r, "vm_id", call->vm_id);
+  return r;
+}
+
+/* KEY := a copy of FROM's FIELD, or DEFLT when FROM has no FIELD; nothing
+   when both are missing (the role's "else omit"). */
+static void copy_field(cJSON *to, const char *key, const cJSON *from,
+                       const char *field, cJSON *deflt) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, field);
+  cJSON *val = v ? cJSON_Duplicate(v, true) : deflt;
+  if (v)
+    cJSON_Delete(deflt);
+  if (val)
+    cJSON_AddItemToObject(to, key, val);
+}
+
+static cJSON *vm_list_result(const struct act_call *call, const cJSON *data) {
+  static const char *const meta[][2] = {
+      {"cpu_current_usage", "cpu"}, {"cpu_allocated", "cpus"},
+      {"disk_current_usage", "disk"}, {"disk_read", "diskread"},
+      {"disk_write", "diskwrite"},  {"disk_max", "maxdisk"},
+      {"ram_current_usage", "mem"}, {"ram_max", "maxmem"},
+      {"net_in", "netin"},          {"net_out", "netout"}};
+  cJSON *list = cJSON_CreateArray();
+  const cJSON *vm;
+  cJSON_ArrayForEach(vm, data) {
+    cJSON *r = base_result(call);
+    copy_field(r, "vm_name", vm, "name", cJSON_CreateString("?"));
+    copy_field(r, "vm_status", vm, "status", cJSON_CreateString("?"));
+    copy_field(r, "vm_id", vm, "vmid", cJSON_CreateString("?"));
+    copy_field(r, "vm_uptime", vm, "uptime", cJSON_CreateString("?"));
+    copy_field(r, "vm_template", vm, "template", cJSON_CreateNumber(0));
+    copy_field(r, "vm_tags", vm, "tags", cJSON_CreateString(""));
+    cJSON *m = cJSON_AddObjectToObject(r, "vm_meta");
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+      copy_field(m, meta[i][0], vm, meta[i][1], cJSON_CreateString("?"));
+    cJSON_AddItemToArray(list, r);
+  }
+  return list;
+}
+
+static cJSON *snap_list_result(const struct act_call *call,
+                               const cJSON *data) {
+  cJSON *list = cJSON_CreateArray();
+  const cJSON *s;
+  cJSON_ArrayForEach(s, data) {
+    cJSON *r = base_result(call);
+    copy_field(r, "vm_snapshot_description", s, "description",
+               cJSON_CreateString(""));
+    copy_field(r, "vm_snapshot_name", s, "name", cJSON_CreateString(""));
+    copy_field(r, "vm_snapshot_parent", s, "parent", cJSON_CreateString(""));
+    copy_field(r, "vm_snapshot_time", s, "snaptime", NULL);
+    copy_field(r, "vm_snapshot_sha1", s, "digest", NULL);
+    copy_field(r, "vm_snapshot_is_poweroff", s, "state", NULL);
+    copy_field(r, "vm_snapshot_is_running", s, "runing", NULL);
+    cJSON_AddItemToArray(list, r);
+  }
+  return list;
+}
+
+static cJSON *snap_raw_result(const struct act_call *call,
+                              const cJSON *answer) {
+  cJSON *r = base_result(call);
+  cJSON_AddStringToObject(r, "vm_name", call->vm_name);
+  cJSON_AddStringToObject(r, "vm_snapshot_name", call->snap_name);
+  if (call->def->snapshot_body)
+    cJSON_AddStringToObject(r, "vm_snapshot_description", call->snap_desc);
+  cJSON_AddItemToObject(r, "raw_data", cJSON_Duplicate(answer, true));
+  return r;
+}
+
+/* GET status/current after the task: the VM's name and status. */
+static cJSON *vm_status_result(struct pve *pve, const struct act_call *call,
+                               struct act_outcome *out) {
+  cleanup_free char *path = xasprintf("/nodes/%s/qemu/%s/status/current",
+                                      call->node, call->vm_id);
+  struct pve_reply reply;
+  if (request(pve, call->def->status_task, "GET", path, PVE_BODY_FORM, NULL,
+              &reply, out) < 0)
+    return NULL;
+  cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(data, "name");
+  const cJSON *status = cJSON_GetObjectItemCaseSensitive(data, "status");
+  cJSON *r = NULL;
+  if (!name || !status) {
+    fail(out, call->def->status_task, path, 200,
+         "the status of VM %s has no name or status", call->vm_id);
+  } else {
+    r = base_result(call);
+    cJSON_AddItemToObject(r, "vm_name", cJSON_Duplicate(name, true));
+    cJSON_AddItemToObject(r, "vm_status", cJSON_Duplicate(status, true));
+  }
+  pve_reply_clear(&reply);
+  return r;
+}
+
+static char *snapshot_body(const struct act_call *call) {
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "snapname", call->snap_name);
+  cJSON_AddStringToObject(b, "description", call->snap_desc);
+  char *text = cJSON_PrintUnformatted(b);
+  cJSON_Delete(b);
+  if (!text)
+    die_oom();
+  return text;
+}
+
+int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
+            struct act_outcome *out) {
+  memset(out, 0, sizeof *out);
+  const struct act_def *def = call->def;
+  if (def->shape == ACT_VM_LIST && list) {
+    out->result =
+        vm_list_result(call, cJSON_GetObjectItemCaseSensitive(list, "data"));
+    return 0;
+  }
+  cleanup_free char *path = action_path(call);
+  cleanup_free char *json = def->snapshot_body ? snapshot_body(call) : NULL;
+  struct pve_reply reply;
+  if (request(pve, def->api_task, def->method, path,
+              json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
+              &reply, out) < 0)
+    return -1;
+  cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
+  const char *upid = cJSON_GetStringValue(data);
+  int rc = 0;
+  if (def->timeout > 0 && upid && wait_task(pve, call, upid, out) < 0)
+    rc = -1;
+  else if (def->shape == ACT_VM_LIST)
+    out->result = vm_list_result(call, data);
+  else if (def->shape == ACT_SNAP_LIST)
+    out->result = snap_list_result(call, data);
+  else if (def->shape == ACT_SNAP_RAW)
+    out->result = snap_raw_result(call, reply.json);
+  else if (!(out->result = vm_status_result(pve, call, out)))
+    rc = -1;
+  pve_reply_clear(&reply);
+  return rc;
+}

@@ -1,0 +1,179 @@
+/* fallback.c: the way back to the real program.  Owns the bytes of stdin
+ * the runner read, and gives them back byte-identical: through a pipe
+ * sized to hold them when they were read to the end, else through a
+ * detached feeder process that writes them and then copies the rest of
+ * the original stdin.  The exec is the raw system call, so the preloaded
+ * shim never sees (and never re-routes) it. */
+#define _GNU_SOURCE
+#include "fallback.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void fb_init(struct fb *fb, const char *path, char **argv) {
+  memset(fb, 0, sizeof *fb);
+  fb->path = path;
+  fb->argv = argv;
+  buf_init(&fb->in, 0);
+}
+
+static int read_regular(struct fb *fb, size_t max, struct msg_err *e) {
+  char chunk[65536];
+  for (off_t off = 0;;) {
+    ssize_t r = pread(STDIN_FILENO, chunk, sizeof chunk, off);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      msg_err_set(e, "stdin: %s", strerror(errno));
+      return -1;
+    }
+    if (r == 0)
+      return 0;
+    if (buf_append(&fb->in, chunk, (size_t)r) < 0) {
+      msg_err_set(e, "stdin is larger than %zu bytes", max);
+      return -1;
+    }
+    off += r;
+  }
+}
+
+static int read_stream(struct fb *fb, size_t max, struct msg_err *e) {
+  char chunk[65536];
+  fb->consumed = true;
+  for (;;) {
+    size_t room = max - fb->in.len;
+    if (room == 0) {
+      msg_err_set(e, "stdin is larger than %zu bytes", max);
+      return -1;
+    }
+    ssize_t r = read(STDIN_FILENO, chunk, room < sizeof chunk ? room
+                                                             : sizeof chunk);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      msg_err_set(e, "stdin: %s", strerror(errno));
+      return -1;
+    }
+    if (r == 0) {
+      fb->eof = true;
+      return 0;
+    }
+    if (buf_append(&fb->in, chunk, (size_t)r) < 0)
+      die_oom();
+  }
+}
+
+int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
+                  struct msg_err *e) {
+  struct stat st;
+  if (fstat(STDIN_FILENO, &st) < 0) {
+    msg_err_set(e, "stdin is closed");
+    return -1;
+  }
+  if (isatty(STDIN_FILENO)) {
+    msg_err_set(e, "stdin is a terminal");
+    return -1;
+  }
+  fb->in.max = max;
+  int rc = S_ISREG(st.st_mode) ? read_regular(fb, max, e)
+                               : read_stream(fb, max, e);
+  if (rc < 0)
+    return -1;
+  *data = fb->in.data ? fb->in.data : "";
+  *len = fb->in.len;
+  return 0;
+}
+
+/* A pipe holding exactly the bytes read, when they fit its buffer.
+   Returns its read end, or -1. */
+static int replay_pipe(const struct buf *in) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return -1;
+  int size = fcntl(fds[1], F_GETPIPE_SZ);
+  if (size >= 0 && (size_t)size < in->len)
+    size = fcntl(fds[1], F_SETPIPE_SZ, (int)in->len);
+  if (size < 0 || (size_t)size < in->len ||
+      util_write_all(fds[1], in->data, in->len) < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
+  close(fds[1]);
+  return fds[0];
+}
+
+/* Copies the rest of fd 0 to OUT until EOF or a write error. */
+static void copy_rest(int out) {
+  char chunk[65536];
+  for (;;) {
+    ssize_t r = read(STDIN_FILENO, chunk, sizeof chunk);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0 || util_write_all(out, chunk, (size_t)r) < 0)
+      return;
+  }
+}
+
+/* A pipe fed by a detached grandchild: the bytes read, then the rest of
+   the original stdin.  Returns the read end, or -1. */
+static int replay_feeder(const struct buf *in) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return -1;
+  pid_t child = fork();
+  if (child < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
+  if (child == 0) {
+    close(fds[0]);
+    if (fork() != 0)
+      _exit(0); /* the grandchild feeds; nobody has to wait for it */
+    if (util_write_all(fds[1], in->data, in->len) == 0)
+      copy_rest(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return fds[0];
+}
+
+/* Makes fd 0 yield the original stdin again.  Returns 0 or -1. */
+static int restore_stdin(struct fb *fb) {
+  if (!fb->consumed)
+    return 0;
+  int fd = fb->eof ? replay_pipe(&fb->in) : -1;
+  if (fd < 0)
+    fd = replay_feeder(&fb->in);
+  if (fd < 0)
+    return -1;
+  /* dup2 clears FD_CLOEXEC on the new descriptor. */
+  int rc = dup2(fd, STDIN_FILENO) < 0 ? -1 : 0;
+  close(fd);
+  return rc;
+}
+
+void fb_exec(struct fb *fb, const char *why) {
+  if (why)
+    msg_trace("r42intercept: running the real %s: %s",
+              strrchr(fb->argv[0], '/') ? strrchr(fb->argv[0], '/') + 1
+                                        : fb->argv[0],
+              why);
+  if (restore_stdin(fb) < 0)
+    die("cannot give stdin back to %s: %s", fb->path, strerror(errno));
+  syscall(SYS_execve, fb->path, fb->argv, environ);
+  int err = errno;
+  msg_error("r42intercept: %s: %s", fb->path, strerror(err));
+  exit(err == ENOENT ? 127 : 126);
+}

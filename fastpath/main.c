@@ -1,0 +1,35 @@
+/* main.c: r42intercept-runner, the program the preloaded shim execs in
+ * place of an intercepted one:
+ *     r42intercept-runner --r42-exec PROGRAM-PATH ARGV0 ARGV1 ...
+ * It classifies the call again (the same match_exec() as the shim) and
+ * hands it to the mode that answers it; every mode falls back to the
+ * real program when it cannot answer exactly. */
+#include "../shim/match.h"
+#include "msg.h"
+#include "run.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UNITTESTS
+int main(int argc, char **argv) {
+  msg_profile("start");
+  if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
+    die("usage: r42intercept-runner " MATCH_RUNNER_MARK
+        " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");
+  const char *path = argv[2];
+  char **prog_argv = argv + 3;
+  int prog = 0;
+  enum match_kind kind = match_exec(path, prog_argv, &prog);
+  struct fb fb;
+  fb_init(&fb, path, prog_argv);
+  switch (kind) {
+  case MATCH_PLAYBOOK:
+    return run_playbook(&fb, prog_argv + prog);
+  default:
+    fb_exec(&fb, "not answered by this version");
+  }
+}
+#endif

@@ -1,0 +1,93 @@
+/* msg.c: owns the runner's stderr.  Devkit-style trace and error lines
+ * (the devkit colours them yellow and red), fatal set-up errors, and the
+ * optional phase profile.  Formats name the step and have no '\n'. */
+#define _GNU_SOURCE
+#include "msg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define YELLOW "\033[0;33m"
+#define RED "\033[0;31m"
+#define NC "\033[0m"
+
+void msg_err_set(struct msg_err *e, const char *fmt, ...) {
+  if (!e)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->text, sizeof e->text, fmt, ap);
+  va_end(ap);
+}
+
+/* One whole line in one write(2), so lines of parallel processes do not
+   interleave. */
+static void emit(const char *prefix, const char *colour, const char *fmt,
+                 va_list ap) {
+  char text[1024], line[1200];
+  vsnprintf(text, sizeof text, fmt, ap);
+  int n = snprintf(line, sizeof line, "%s%s%s%s\n", prefix, colour, text,
+                   colour[0] ? NC : "");
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof line)
+    n = sizeof line - 1;
+  if (util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
+    return; /* nowhere left to report it */
+}
+
+void msg_trace(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit(":: TRACE :: ", YELLOW, fmt, ap);
+  va_end(ap);
+}
+
+void msg_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit(":: ERROR   :: ", RED, fmt, ap);
+  va_end(ap);
+}
+
+void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit("r42intercept: ", "", fmt, ap);
+  va_end(ap);
+  exit(127);
+}
+
+void die_oom(void) {
+  static const char text[] = "r42intercept: out of memory\n";
+  if (write(STDERR_FILENO, text, sizeof text - 1) < 0)
+    _exit(127);
+  _exit(127);
+}
+
+static double profile_last = -1;
+
+void msg_profile(const char *phase) {
+  static int enabled = -1;
+  if (enabled < 0) {
+    const char *v = getenv("R42_INTERCEPT_PROFILE");
+    enabled = v && strcmp(v, "1") == 0;
+  }
+  if (!enabled)
+    return;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  if (profile_last >= 0) {
+    char line[128];
+    int n = snprintf(line, sizeof line, "r42intercept: profile %-10s %8.3f ms\n",
+                     phase, now - profile_last);
+    if (n > 0 && util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
+      enabled = 0;
+  }
+  profile_last = now;
+}

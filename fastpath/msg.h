@@ -1,0 +1,31 @@
+/* msg.h: every line the runner writes to stderr (see msg.c). */
+#ifndef R42_MSG_H
+#define R42_MSG_H
+
+#include "util.h"
+
+/* A failure reason, carried up to whoever announces it.  Texts never hold
+   a secret: callers format only names, paths, ids and API messages. */
+struct msg_err {
+  char text[256];
+};
+
+/* Sets E's text (printf format, no trailing newline).  E may be NULL. */
+void msg_err_set(struct msg_err *e, const char *fmt, ...) R42_PRINTF(2, 3);
+
+/* ":: TRACE :: <text>" in the devkit's yellow, on stderr. */
+void msg_trace(const char *fmt, ...) R42_PRINTF(1, 2);
+
+/* ":: ERROR   :: <text>" in the devkit's red, on stderr. */
+void msg_error(const char *fmt, ...) R42_PRINTF(1, 2);
+
+/* "r42intercept: <text>" on stderr, then exit(127): only for set-up
+   failures after which nothing, not even the fall-through, can run. */
+R42_NORETURN void die(const char *fmt, ...) R42_PRINTF(1, 2);
+R42_NORETURN void die_oom(void);
+
+/* With R42_INTERCEPT_PROFILE=1, prints "r42intercept: profile <phase>
+   <ms since the previous mark> ms" to stderr; otherwise does nothing. */
+void msg_profile(const char *phase);
+
+#endif

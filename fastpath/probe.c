@@ -1,0 +1,41 @@
+/* probe.c: the fast-or-fall-back decision of SPEC 5.  Off by
+ * RANGE42_PROXMOX_API_FORCE=off; otherwise one probe of the node's VM
+ * list must answer 200 within 2 s.  Announcing the decision is the
+ * caller's business. */
+#include "probe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE_TIMEOUT 2.0
+
+int probe_forced_off(struct msg_err *e) {
+  const char *v = getenv("RANGE42_PROXMOX_API_FORCE");
+  if (!v || !*v || strcmp(v, "auto") == 0)
+    return 0;
+  if (strcmp(v, "off") == 0)
+    return 1;
+  msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=%.32s is not auto or off", v);
+  return -1;
+}
+
+int probe_api(struct pve *pve, const char *node, cJSON **list,
+              struct msg_err *e) {
+  *list = NULL;
+  cleanup_free char *path = xasprintf("/nodes/%s/qemu", node);
+  struct pve_reply reply;
+  struct msg_err why = {{0}};
+  if (pve_request(pve, "GET", path, PVE_BODY_FORM, NULL, PROBE_TIMEOUT,
+                  &reply, &why) < 0) {
+    msg_err_set(e, "API probe failed: %s", why.text);
+    return -1;
+  }
+  if (reply.status != 200 || !reply.json) {
+    msg_err_set(e, "API probe answered HTTP %ld %s", reply.status,
+                reply.reason);
+    pve_reply_clear(&reply);
+    return -1;
+  }
+  *list = reply.json;
+  return 0;
+}

@@ -1,0 +1,197 @@
+/* pve.c: talks HTTPS to the Proxmox VE API with libcurl: one easy handle
+ * and so one keep-alive TLS connection per runner, the PVEAPIToken header,
+ * no certificate verification (the role's validate_certs: no), HTTP/1.1,
+ * bounded bodies, and the reason phrase kept (Proxmox puts its error
+ * message there).  Knows nothing of VMs or tasks: action.c does. */
+#define _GNU_SOURCE
+#include "pve.h"
+
+#include "buf.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PVE_MAX_BODY (16 * 1024 * 1024)
+#define PVE_CONNECT_TIMEOUT_MS 2000L
+
+struct pve {
+  CURL *curl;
+  struct curl_slist *headers;      /* hold the token: wiped when freed */
+  struct curl_slist *json_headers; /* the same + a JSON content type */
+  char *base;                 /* https://host/api2/json */
+  struct buf body;            /* the answer being received */
+  char reason[200];           /* the last status line's reason phrase */
+  long connections;
+};
+
+static bool plain_host(const char *host) {
+  return *host && strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789.-:[]") == strlen(host);
+}
+
+/* The request headers, the secret's line built in wiped memory; JSON adds
+   a JSON content type (form bodies get curl's default form type). */
+static struct curl_slist *auth_headers(const struct pve_creds *c,
+                                       bool json) {
+  size_t len = strlen("Authorization: PVEAPIToken=") + strlen(c->user) +
+               strlen(c->token_id) + strlen(c->secret) + 3;
+  char *line = secret_alloc(len);
+  snprintf(line, len + 1, "Authorization: PVEAPIToken=%s!%s=%s", c->user,
+           c->token_id, c->secret);
+  struct curl_slist *list = curl_slist_append(NULL, line);
+  secret_free(line);
+  list = curl_slist_append(list, "Accept: application/json");
+  list = curl_slist_append(list, "Expect:");
+  if (json)
+    list = curl_slist_append(list, "Content-Type: application/json");
+  if (!list)
+    die_oom();
+  return list;
+}
+
+static size_t pve_write_cb(char *data, size_t size, size_t n, void *arg) {
+  struct pve *pve = arg;
+  return buf_append(&pve->body, data, size * n) == 0 ? size * n : 0;
+}
+
+/* Keeps the reason phrase of each "HTTP/x.y CODE REASON" status line. */
+static size_t pve_header_cb(char *data, size_t size, size_t n, void *arg) {
+  struct pve *pve = arg;
+  size_t len = size * n;
+  if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+    const char *sp = memchr(data, ' ', len);
+    const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data))
+                         : NULL;
+    size_t rlen = 0;
+    if (sp2) {
+      rlen = len - (size_t)(sp2 + 1 - data);
+      while (rlen && (sp2[rlen] == '\n' || sp2[rlen] == '\r'))
+        rlen--;
+      /* sp2[1..rlen] is the phrase */
+    }
+    if (rlen >= sizeof pve->reason)
+      rlen = sizeof pve->reason - 1;
+    if (sp2)
+      memcpy(pve->reason, sp2 + 1, rlen);
+    pve->reason[rlen] = '\0';
+  }
+  return len;
+}
+
+static curl_socket_t pve_open_cb(void *arg, curlsocktype purpose,
+                                 struct curl_sockaddr *addr) {
+  struct pve *pve = arg;
+  (void)purpose;
+  pve->connections++;
+  return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e) {
+  if (!plain_host(creds->host)) {
+    msg_err_set(e, "proxmox_api_host is not a plain host[:port]");
+    return NULL;
+  }
+  static bool global_done;
+  if (!global_done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    die("curl_global_init failed");
+  global_done = true;
+  struct pve *pve = xcalloc(1, sizeof *pve);
+  pve->curl = curl_easy_init();
+  if (!pve->curl)
+    die_oom();
+  pve->headers = auth_headers(creds, false);
+  pve->json_headers = auth_headers(creds, true);
+  pve->base = xasprintf("https://%s/api2/json", creds->host);
+  buf_init(&pve->body, PVE_MAX_BODY);
+  CURL *c = pve->curl;
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, PVE_CONNECT_TIMEOUT_MS);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pve_write_cb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, pve);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, pve_header_cb);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, pve);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, pve_open_cb);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, pve);
+  return pve;
+}
+
+static void wipe_headers(struct curl_slist *list) {
+  for (struct curl_slist *h = list; h; h = h->next)
+    sodium_memzero(h->data, strlen(h->data));
+  curl_slist_free_all(list);
+}
+
+void pve_free(struct pve *pve) {
+  if (!pve)
+    return;
+  curl_easy_cleanup(pve->curl);
+  wipe_headers(pve->headers);
+  wipe_headers(pve->json_headers);
+  free(pve->base);
+  buf_free(&pve->body);
+  free(pve);
+}
+
+int pve_request(struct pve *pve, const char *method, const char *path,
+                enum pve_body kind, const char *body, double timeout,
+                struct pve_reply *reply, struct msg_err *e) {
+  memset(reply, 0, sizeof *reply);
+  buf_free(&pve->body);
+  pve->reason[0] = '\0';
+  CURL *c = pve->curl;
+  cleanup_free char *url = xasprintf("%s%s", pve->base, path);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER,
+                   kind == PVE_BODY_JSON ? pve->json_headers : pve->headers);
+  if (strcmp(method, "POST") == 0) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+                     strcmp(method, "GET") == 0 ? NULL : method);
+  }
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    msg_err_set(e, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    return -1;
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+  snprintf(reply->reason, sizeof reply->reason, "%s", pve->reason);
+  if (pve->body.len)
+    reply->json = cJSON_ParseWithLength(pve->body.data, pve->body.len);
+  return 0;
+}
+
+void pve_reply_clear(struct pve_reply *reply) {
+  cJSON_Delete(reply->json);
+  memset(reply, 0, sizeof *reply);
+}
+
+char *pve_escape(const char *s) {
+  static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~";
+  char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (strchr(safe, *p) && *p)
+      *o++ = (char)*p;
+    else
+      o += sprintf(o, "%%%02X", *p);
+  }
+  *o = '\0';
+  return out;
+}
+
+long pve_connections(const struct pve *pve) {
+  return pve->connections;
+}

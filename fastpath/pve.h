@@ -1,0 +1,56 @@
+/* pve.h: a Proxmox VE API client over one keep-alive HTTPS connection
+   (see pve.c). */
+#ifndef R42_PVE_H
+#define R42_PVE_H
+
+#include "msg.h"
+
+#include <cjson/cJSON.h>
+
+struct pve;
+
+/* The credentials of one API endpoint.  All strings are borrowed. */
+struct pve_creds {
+  const char *host;      /* host or host:port ([v6]:port) */
+  const char *user;      /* user@realm */
+  const char *token_id;
+  const char *secret;    /* the token's secret */
+};
+
+/* One HTTP exchange's outcome. */
+struct pve_reply {
+  long status;        /* HTTP status code */
+  char reason[200];   /* HTTP reason phrase (Proxmox's error message) */
+  cJSON *json;        /* the parsed body, or NULL when it is not JSON */
+};
+
+/* A client for CREDS.  Nothing is sent yet.  Returns NULL with E set when
+   the host is not a plain host[:port].  Free with pve_free(). */
+struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e)
+    R42_WARN_UNUSED;
+
+/* Closes the connection and wipes the credentials.  NULL: nothing. */
+void pve_free(struct pve *pve);
+
+/* How a request body is encoded. */
+enum pve_body { PVE_BODY_FORM, PVE_BODY_JSON };
+
+/* Sends METHOD (GET, POST, DELETE) PATH (relative to /api2/json, already
+   URL-safe) with an optional BODY encoded as KIND (a POST without BODY
+   sends an empty form), waiting at most TIMEOUT seconds.
+   Returns 0 when an HTTP answer arrived, whatever its status (REPLY is
+   filled; clear it with pve_reply_clear()), or -1 with E set on a
+   transport failure. */
+int pve_request(struct pve *pve, const char *method, const char *path,
+                enum pve_body kind, const char *body, double timeout,
+                struct pve_reply *reply, struct msg_err *e) R42_WARN_UNUSED;
+
+void pve_reply_clear(struct pve_reply *reply);
+
+/* Percent-encodes S for use as one path segment.  The caller frees. */
+char *pve_escape(const char *s);
+
+/* Number of TCP connections opened so far (keep-alive check). */
+long pve_connections(const struct pve *pve);
+
+#endif

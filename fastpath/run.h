@@ -1,0 +1,11 @@
+/* run.h: the runner's modes, one per kind of intercepted program. */
+#ifndef R42_RUN_H
+#define R42_RUN_H
+
+#include "fallback.h"
+
+/* Answers an ansible-playbook call (ARGV: its own argv) from the API, or
+   falls back through FB.  Returns the exit status to end with. */
+int run_playbook(struct fb *fb, char **argv);
+
+#endif

@@ -1,0 +1,275 @@
+/* run_playbook.c: the playbook-level fast path.  Checks, in order, that
+ * the call is one we reproduce exactly (SPEC 1-5): command line, stdout
+ * callback and config, playbook shape and action, inventory host, role,
+ * vault and credentials, the API probe.  Any doubt falls back to the real
+ * ansible-playbook with the same argv, environment and stdin bytes.  Then
+ * runs the action and prints the json callback document. */
+#define _GNU_SOURCE
+#include "run.h"
+
+#include "acfg.h"
+#include "action.h"
+#include "cli.h"
+#include "creds.h"
+#include "doc.h"
+#include "inventory.h"
+#include "play.h"
+#include "probe.h"
+#include "vault.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PLAYBOOK_MAX (4 * 1024 * 1024)
+#define DOC_MAX (64 * 1024 * 1024)
+
+/* Everything gathered about one call; freed by pb_clear(). */
+struct pb {
+  struct cli_playbook cli;
+  struct acfg cfg;
+  int indent;               /* json_indent in effect */
+  struct play play;
+  char *role_dir;           /* where the role is */
+  struct vars vars;         /* vault vars, then the play's over them */
+  struct creds creds;
+  struct act_call call;
+  struct pve *pve;
+  cJSON *list;              /* the probe's answer */
+};
+
+static void pb_clear(struct pb *pb) {
+  acfg_clear(&pb->cfg);
+  play_clear(&pb->play);
+  free(pb->role_dir);
+  vars_clear(&pb->vars);
+  creds_clear(&pb->creds);
+  pve_free(pb->pve);
+  cJSON_Delete(pb->list);
+}
+
+static bool is_stdin_path(const char *path) {
+  static const char *const names[] = {"/dev/stdin", "/dev/fd/0",
+                                      "/proc/self/fd/0", NULL};
+  return util_str_in(path, names);
+}
+
+/* The stdout callback must be the json one; json_indent is honoured. */
+static int check_callback(struct pb *pb, struct msg_err *e) {
+  if (acfg_load(&pb->cfg, e) < 0)
+    return -1;
+  return acfg_json_callback(&pb->cfg, &pb->indent, e);
+}
+
+static int read_play(struct pb *pb, struct fb *fb, struct msg_err *e) {
+  const char *text;
+  size_t len;
+  cleanup_free char *file = NULL;
+  if (is_stdin_path(pb->cli.playbook)) {
+    if (fb_read_stdin(fb, PLAYBOOK_MAX, &text, &len, e) < 0)
+      return -1;
+  } else {
+    file = util_read_file(pb->cli.playbook, PLAYBOOK_MAX, &len);
+    if (!file) {
+      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook,
+                  strerror(errno));
+      return -1;
+    }
+    text = file;
+  }
+  return play_parse(text, len, &pb->play, e);
+}
+
+/* The directory of the playbook (for /dev/stdin, /dev).  Caller frees. */
+static char *playbook_dir(const struct pb *pb) {
+  const char *p = pb->cli.playbook;
+  if (is_stdin_path(p))
+    return xstrdup("/dev");
+  const char *slash = strrchr(p, '/');
+  return slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(".");
+}
+
+/* The role directory, searched like Ansible: the playbook's roles/, the
+   roles path (ANSIBLE_ROLES_PATH / roles_path / the defaults), then the
+   playbook's own directory. */
+static int find_role(struct pb *pb, struct msg_err *e) {
+  const char *home = getenv("HOME");
+  cleanup_free char *pbdir = playbook_dir(pb);
+  const char *path = acfg_get(&pb->cfg, "ANSIBLE_ROLES_PATH", "roles_path");
+  cleanup_free char *dflt =
+      xasprintf("%s/.ansible/roles:/usr/share/ansible/roles:"
+                "/etc/ansible/roles", home ? home : "");
+  cleanup_free char *search =
+      xasprintf("%s/roles:%s:%s", pbdir, path ? path : dflt, pbdir);
+  for (char *save = NULL, *dir = strtok_r(search, ":", &save); dir;
+       dir = strtok_r(NULL, ":", &save)) {
+    char *cand = xasprintf("%s/%s", dir, PLAY_ROLE_NAME);
+    struct stat st;
+    cleanup_free char *tasks = xasprintf("%s/tasks", cand);
+    if (stat(tasks, &st) == 0 && S_ISDIR(st.st_mode)) {
+      pb->role_dir = cand;
+      return 0;
+    }
+    free(cand);
+  }
+  msg_err_set(e, "role " PLAY_ROLE_NAME " not found in the roles path");
+  return -1;
+}
+
+/* The vault and the credentials; play vars override the vault's. */
+static int load_vars(struct pb *pb, struct msg_err *e) {
+  const char *files[CLI_MAX_VAULT_FILES + 1];
+  size_t n = 0;
+  for (; n < pb->cli.n_vault_files; n++)
+    files[n] = pb->cli.vault_files[n];
+  const char *dflt = acfg_get(&pb->cfg, "ANSIBLE_VAULT_PASSWORD_FILE",
+                              "vault_password_file");
+  if (dflt && *dflt)
+    files[n++] = dflt;
+  const char *vf = pb->play.vars_file;
+  cleanup_free char *dir = playbook_dir(pb);
+  cleanup_free char *path =
+      vf[0] == '/' ? xstrdup(vf) : xasprintf("%s/%s", dir, vf);
+  if (vault_read_vars(path, files, n, &pb->vars, e) < 0)
+    return -1;
+  vars_merge(&pb->vars, &pb->play.vars);
+  return creds_from_vars(&pb->creds, &pb->vars, e);
+}
+
+static int build_call(struct pb *pb, struct msg_err *e) {
+  const char *name = vars_get(&pb->play.vars, "proxmox_vm_action");
+  const struct act_def *def = name ? act_find(name) : NULL;
+  if (!def) {
+    msg_err_set(e, "proxmox_vm_action %.40s is not answered here",
+                name ? name : "(none)");
+    return -1;
+  }
+  double cap = act_timeout_cap();
+  pb->call = (struct act_call){
+      .def = def,
+      .node = pb->creds.node,
+      .vm_id = vars_get(&pb->vars, "vm_id"),
+      .vm_name = vars_get(&pb->vars, "vm_name"),
+      .snap_name = vars_get(&pb->vars, "vm_snapshot_name"),
+      .snap_desc = vars_get(&pb->vars, "vm_snapshot_description"),
+      .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
+  };
+  return act_check(&pb->call, e);
+}
+
+/* All the checks that can send the call back to Ansible. */
+static int understand(struct pb *pb, struct fb *fb, char **argv,
+                      struct msg_err *e) {
+  int off = probe_forced_off(e);
+  if (off != 0) {
+    if (off > 0)
+      msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=off");
+    return -1;
+  }
+  if (cli_parse_playbook(argv, &pb->cli, e) < 0 || check_callback(pb, e) < 0 ||
+      read_play(pb, fb, e) < 0)
+    return -1;
+  msg_profile("playbook");
+  int found = inv_has_host(pb->cli.inventory, pb->play.hosts, e);
+  if (found <= 0) {
+    if (found == 0)
+      msg_err_set(e, "host %.64s is not in the inventory", pb->play.hosts);
+    return -1;
+  }
+  if (find_role(pb, e) < 0 || load_vars(pb, e) < 0 || build_call(pb, e) < 0)
+    return -1;
+  msg_profile("vault");
+  struct pve_creds pc = creds_for_pve(&pb->creds);
+  if (!(pb->pve = pve_new(&pc, e)) ||
+      probe_api(pb->pve, pb->creds.node, &pb->list, e) < 0)
+    return -1;
+  msg_profile("probe");
+  return 0;
+}
+
+/* The failed task's host result, as the uri module would report it. */
+static cJSON *failure_result(const struct pb *pb,
+                             const struct act_outcome *out) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddBoolToObject(r, "_ansible_no_log", false);
+  cJSON_AddStringToObject(r, "action", "uri");
+  cJSON_AddBoolToObject(r, "changed", false);
+  cJSON_AddStringToObject(r, "msg", out->msg);
+  cJSON_AddBoolToObject(r, "redirected", false);
+  cJSON_AddNumberToObject(r, "status", out->unreachable ? -1 : out->http_status);
+  char *url = xasprintf("https://%s/api2/json%s", pb->creds.host, out->url);
+  cJSON_AddStringToObject(r, "url", url);
+  free(url);
+  return r;
+}
+
+static int print_doc(struct pb *pb, struct act_outcome *out) {
+  cleanup_free char *play_path = xasprintf("%s:%d", pb->cli.playbook,
+                                           pb->play.play_line);
+  cleanup_free char *task_path = xasprintf("%s:%d", pb->cli.playbook,
+                                           pb->play.task_line);
+  cleanup_free char *role_path = xasprintf("%s/tasks/main.yml", pb->role_dir);
+  struct doc d;
+  doc_init(&d, pb->play.hosts, play_path, pb->play.hosts);
+  cJSON *inc = cJSON_CreateObject();
+  cJSON_AddStringToObject(inc, "action", "include_role");
+  cJSON_AddBoolToObject(inc, "changed", false);
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(inc, "include_args"),
+                          "name", PLAY_ROLE_NAME);
+  doc_add_task(&d, pb->play.task_name ? pb->play.task_name : "include_role",
+               task_path, inc, false);
+  if (out->result) {
+    cJSON *dbg = cJSON_CreateObject();
+    cJSON_AddBoolToObject(dbg, "_ansible_no_log", false);
+    cJSON_AddBoolToObject(dbg, "_ansible_verbose_always", true);
+    cJSON_AddStringToObject(dbg, "action", "debug");
+    cJSON_AddBoolToObject(dbg, "changed", false);
+    cJSON_AddItemToObject(dbg, pb->call.def->name, util_steal(&out->result));
+    doc_add_task(&d, pb->call.def->print_task, role_path, dbg, false);
+  } else {
+    doc_add_task(&d, out->failed_task, role_path, failure_result(pb, out),
+                 true);
+  }
+  struct buf text;
+  buf_init(&text, DOC_MAX);
+  int rc = doc_render(&d, pb->indent, &text);
+  doc_clear(&d);
+  if (rc == 0 && util_write_all(STDOUT_FILENO, text.data, text.len) < 0)
+    rc = -1;
+  buf_free(&text);
+  return rc;
+}
+
+static bool strict_mode(void) {
+  const char *v = getenv("RANGE42_PROXMOX_API_STRICT");
+  return v && strcmp(v, "1") == 0;
+}
+
+int run_playbook(struct fb *fb, char **argv) {
+  struct pb pb = {0};
+  struct msg_err e = {{0}};
+  if (understand(&pb, fb, argv, &e) < 0) {
+    pb_clear(&pb);
+    fb_exec(fb, e.text);
+  }
+  const struct act_call *call = &pb.call;
+  msg_trace("r42intercept: fast path: %s%s%s on %s via the Proxmox API",
+            call->def->name, call->vm_id ? " vm " : "",
+            call->vm_id ? call->vm_id : "", call->node);
+  struct act_outcome out;
+  int failed = act_run(pb.pve, call, pb.list, &out) < 0;
+  msg_profile("action");
+  if (failed)
+    msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
+              call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
+              out.msg);
+  int rc = print_doc(&pb, &out) < 0 ? 1 : 0;
+  msg_profile("output");
+  cJSON_Delete(out.result);
+  pb_clear(&pb);
+  if (rc == 0 && failed && strict_mode())
+    rc = 2;
+  return rc;
+}

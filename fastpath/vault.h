@@ -1,0 +1,48 @@
+/* vault.h: Ansible Vault 1.1/1.2 AES256 files and their passwords (see
+   vault.c). */
+#ifndef R42_VAULT_H
+#define R42_VAULT_H
+
+#include "msg.h"
+#include "vars.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum vault_result {
+  VAULT_OK = 0,
+  VAULT_NOT_VAULT,      /* no $ANSIBLE_VAULT header: plain text */
+  VAULT_BAD_FORMAT,     /* a vault, but not one we read (version, cipher,
+                           hex, envelope, padding) */
+  VAULT_WRONG_PASSWORD  /* the HMAC does not match */
+};
+
+/* True if TEXT starts with the $ANSIBLE_VAULT header. */
+bool vault_is_encrypted(const char *text, size_t len);
+
+/* Decrypts the vault TEXT with PASSWORD.  On VAULT_OK *PLAIN is a
+   NUL-terminated secret string (free with secret_free()) of *PLAIN_LEN
+   bytes.  Otherwise E says why (never quoting the input). */
+enum vault_result vault_decrypt(const char *text, size_t len,
+                                const char *password, char **plain,
+                                size_t *plain_len, struct msg_err *e)
+    R42_WARN_UNUSED;
+
+/* The password Ansible gets from the file PATH: the file's bytes with
+   leading and trailing whitespace stripped, or, when the file is
+   executable, the standard output of running it, stripped of "\r\n" at
+   both ends.  Returns a secret string (free with secret_free()), or NULL
+   with E set (unreadable, script failed, empty password).  "Client"
+   scripts (name ending in -client) are refused. */
+char *vault_password_from_file(const char *path, struct msg_err *e)
+    R42_WARN_UNUSED;
+
+/* Loads the vars file PATH into VARS: an encrypted file is opened with the
+   first password (from the files PWFILES[0..N)) whose HMAC matches; a
+   plain one is read as is.  The YAML must be a mapping; its values enter
+   through ydoc_literal().  Returns 0, or -1 with E set (unreadable, no or
+   wrong password, bad vault, bad YAML). */
+int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
+                    struct vars *vars, struct msg_err *e) R42_WARN_UNUSED;
+
+#endif

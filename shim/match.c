@@ -1,0 +1,116 @@
+/* match.c: the "is this exec ours?" decision, shared by the preloaded shim
+ * and the runner.  It looks only at the program path and argv (never the
+ * environment or the file system), so it is pure: no allocation, no locks,
+ * no errno, safe between fork and exec and in a vfork child.  Whether a
+ * matched call is then really answered is the runner's business. */
+#include "match.h"
+
+#include <stddef.h>
+#include <string.h>
+
+const char *const match_script_names[] = {
+    "proxmox_vm.list.to.jsons.sh",
+    "proxmox_vm.vm_id.start.to.jsons.sh",
+    "proxmox_vm.vm_id.stop.to.jsons.sh",
+    "proxmox_vm.vm_id.stop_force.to.jsons.sh",
+    "proxmox_vm.vm_id.pause.to.jsons.sh",
+    "proxmox_vm.vm_id.resume.to.jsons.sh",
+    "proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh",
+    "proxmox_snapshot_vm.vm_id.create_snapshot.to.jsons.sh",
+    "proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh",
+    "proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh",
+    "proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh",
+    NULL,
+};
+
+const char *match_basename(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+int match_script_index(const char *name) {
+  if (strncmp(name, "proxmox_", 8) != 0)
+    return -1;
+  for (int i = 0; match_script_names[i]; i++)
+    if (strcmp(name, match_script_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* "python", "python3", "python3.11", ... */
+static int is_python(const char *name) {
+  if (strncmp(name, "python", 6) != 0)
+    return 0;
+  for (const char *p = name + 6; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || *p == '.'))
+      return 0;
+  return 1;
+}
+
+/* Index of the script a python command line runs, or -1 when it runs
+   none (-c, -m, stdin, an option we do not know). */
+static int python_script_arg(char *const argv[]) {
+  int i = 1;
+  for (; argv[i] && argv[i][0] == '-'; i++) {
+    const char *opt = argv[i];
+    if (strcmp(opt, "--") == 0)
+      return argv[i + 1] ? i + 1 : -1;
+    if (opt[1] == '\0' || opt[1] == '-')
+      return -1; /* "-" (stdin) or a long option */
+    for (const char *c = opt + 1; *c; c++) {
+      if (*c == 'W' || *c == 'X') {
+        if (c[1] == '\0')
+          i++; /* the value is the next argument */
+        break;
+      }
+      if (!strchr("bBdEiIOqsSuvx", *c))
+        return -1; /* -c, -m, -h, -V, or unknown */
+    }
+    if (!argv[i])
+      return -1;
+  }
+  return argv[i] ? i : -1;
+}
+
+static enum match_kind program_kind(const char *name, char *const argv[]) {
+  if (strcmp(name, "ansible-playbook") == 0)
+    return MATCH_PLAYBOOK;
+  if (strcmp(name, "ansible-vault") == 0)
+    return argv[1] && strcmp(argv[1], "view") == 0 ? MATCH_VAULT
+                                                   : MATCH_NONE;
+  if (match_script_index(name) >= 0)
+    return MATCH_SCRIPT;
+  return MATCH_NONE;
+}
+
+enum match_kind match_exec(const char *path, char *const argv[],
+                           int *prog_index) {
+  if (!path || !argv || !argv[0])
+    return MATCH_NONE;
+  const char *name = match_basename(path);
+  enum match_kind kind = program_kind(name, argv);
+  if (kind != MATCH_NONE) {
+    *prog_index = 0;
+    return kind;
+  }
+  int script = -1;
+  if (is_python(name)) {
+    script = python_script_arg(argv);
+    if (script < 0)
+      return MATCH_NONE;
+    kind = program_kind(match_basename(argv[script]), argv + script);
+    if (kind == MATCH_SCRIPT)
+      return MATCH_NONE; /* python does not run shell scripts */
+  } else if (strcmp(name, "bash") == 0 || strcmp(name, "sh") == 0) {
+    /* Only the plain "bash SCRIPT args..." form: options change how the
+       script runs (-x traces, -n does not run it), so they are not ours. */
+    if (!argv[1] || argv[1][0] == '-')
+      return MATCH_NONE;
+    script = 1;
+    kind = match_script_index(match_basename(argv[1])) >= 0 ? MATCH_SCRIPT
+                                                            : MATCH_NONE;
+  }
+  if (kind != MATCH_NONE)
+    *prog_index = script;
+  return kind;
+}

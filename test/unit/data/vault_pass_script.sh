@@ -1,0 +1,2 @@
+#!/bin/sh
+printf "\r\nr42-unit-pass\r\n"

@@ -66,7 +66,13 @@ $(BUILD)/unit/test-%: test/unit/test-%.c $(RUNNER_OBJ) test/unit/tap.h
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
 	  $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
 
-unit: $(UNIT_BIN)
+$(BUILD)/progs/%: test/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+
+PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
+
+unit: $(UNIT_BIN) $(PROGS)
 
 test: all unit
 	@bash test/run-all.sh

@@ -15,7 +15,7 @@
 
 #ifndef UNITTESTS
 int main(int argc, char **argv) {
-  msg_profile("start");
+  msg_profile("start"); /* starts the clock */
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");

@@ -71,23 +71,31 @@ void die_oom(void) {
 
 static double profile_last = -1;
 
-void msg_profile(const char *phase) {
+bool msg_profiling(void) {
   static int enabled = -1;
   if (enabled < 0) {
     const char *v = getenv("R42_INTERCEPT_PROFILE");
     enabled = v && strcmp(v, "1") == 0;
   }
-  if (!enabled)
+  return enabled;
+}
+
+void msg_profile(const char *fmt, ...) {
+  if (!msg_profiling())
     return;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   double now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
   if (profile_last >= 0) {
-    char line[128];
-    int n = snprintf(line, sizeof line, "r42intercept: profile %-10s %8.3f ms\n",
+    char phase[160], line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(phase, sizeof phase, fmt, ap);
+    va_end(ap);
+    int n = snprintf(line, sizeof line, "r42intercept: profile %-40s %8.3f ms\n",
                      phase, now - profile_last);
     if (n > 0 && util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
-      enabled = 0;
+      return;
   }
   profile_last = now;
 }

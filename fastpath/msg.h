@@ -25,7 +25,11 @@ R42_NORETURN void die(const char *fmt, ...) R42_PRINTF(1, 2);
 R42_NORETURN void die_oom(void);
 
 /* With R42_INTERCEPT_PROFILE=1, prints "r42intercept: profile <phase>
-   <ms since the previous mark> ms" to stderr; otherwise does nothing. */
-void msg_profile(const char *phase);
+   <ms since the previous mark> ms" to stderr (PHASE: printf format);
+   otherwise does nothing.  The first mark only starts the clock. */
+void msg_profile(const char *fmt, ...) R42_PRINTF(1, 2);
+
+/* True when R42_INTERCEPT_PROFILE=1. */
+bool msg_profiling(void);
 
 #endif

@@ -24,6 +24,7 @@ struct pve {
   struct buf body;            /* the answer being received */
   char reason[200];           /* the last status line's reason phrase */
   long connections;
+  long profiled_connections;  /* for the profile: connections reported */
 };
 
 static bool plain_host(const char *host) {
@@ -140,6 +141,24 @@ void pve_free(struct pve *pve) {
   free(pve);
 }
 
+/* With profiling on: the request's time, and the TLS handshake's when it
+   opened the connection. */
+static void profile_request(struct pve *pve, const char *method,
+                            const char *path) {
+  if (!msg_profiling())
+    return;
+  curl_off_t connect = 0, tls = 0;
+  curl_easy_getinfo(pve->curl, CURLINFO_CONNECT_TIME_T, &connect);
+  curl_easy_getinfo(pve->curl, CURLINFO_APPCONNECT_TIME_T, &tls);
+  if (tls > 0 && pve->profiled_connections != pve->connections) {
+    pve->profiled_connections = pve->connections;
+    msg_profile("request %s %s (TCP %.3f + TLS %.3f ms of it)", method, path,
+                (double)connect / 1e3, (double)(tls - connect) / 1e3);
+  } else {
+    msg_profile("request %s %s", method, path);
+  }
+}
+
 int pve_request(struct pve *pve, const char *method, const char *path,
                 enum pve_body kind, const char *body, double timeout,
                 struct pve_reply *reply, struct msg_err *e) {
@@ -167,6 +186,7 @@ int pve_request(struct pve *pve, const char *method, const char *path,
     return -1;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+  profile_request(pve, method, path);
   snprintf(reply->reason, sizeof reply->reason, "%s", pve->reason);
   if (pve->body.len)
     reply->json = cJSON_ParseWithLength(pve->body.data, pve->body.len);

@@ -171,7 +171,7 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   if (cli_parse_playbook(argv, &pb->cli, e) < 0 || check_callback(pb, e) < 0 ||
       read_play(pb, fb, e) < 0)
     return -1;
-  msg_profile("playbook");
+  msg_profile("config, playbook");
   int found = inv_has_host(pb->cli.inventory, pb->play.hosts, e);
   if (found <= 0) {
     if (found == 0)
@@ -180,12 +180,11 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   }
   if (find_role(pb, e) < 0 || load_vars(pb, e) < 0 || build_call(pb, e) < 0)
     return -1;
-  msg_profile("vault");
+  msg_profile("inventory, role, vault (PBKDF2, AES)");
   struct pve_creds pc = creds_for_pve(&pb->creds);
   if (!(pb->pve = pve_new(&pc, e)) ||
       probe_api(pb->pve, pb->creds.node, &pb->list, e) < 0)
     return -1;
-  msg_profile("probe");
   return 0;
 }
 
@@ -205,41 +204,43 @@ static cJSON *failure_result(const struct pb *pb,
   return r;
 }
 
-static int print_doc(struct pb *pb, struct act_outcome *out) {
+/* Starts the document: the play, and the include_role task done. */
+static void start_doc(struct pb *pb, struct doc *d) {
   cleanup_free char *play_path = xasprintf("%s:%d", pb->cli.playbook,
                                            pb->play.play_line);
   cleanup_free char *task_path = xasprintf("%s:%d", pb->cli.playbook,
                                            pb->play.task_line);
-  cleanup_free char *role_path = xasprintf("%s/tasks/main.yml", pb->role_dir);
-  struct doc d;
-  doc_init(&d, pb->play.hosts, play_path, pb->play.hosts);
+  doc_init(d, pb->play.hosts, play_path, pb->play.hosts);
   cJSON *inc = cJSON_CreateObject();
   cJSON_AddStringToObject(inc, "action", "include_role");
   cJSON_AddBoolToObject(inc, "changed", false);
   cJSON_AddStringToObject(cJSON_AddObjectToObject(inc, "include_args"),
                           "name", PLAY_ROLE_NAME);
-  doc_add_task(&d, pb->play.task_name ? pb->play.task_name : "include_role",
+  doc_add_task(d, pb->play.task_name ? pb->play.task_name : "include_role",
                task_path, inc, false);
+}
+
+/* Ends the document with the role's result task (or the failed one) and
+   prints it.  Returns 0, or -1 when stdout fails. */
+static int finish_doc(struct pb *pb, struct doc *d, struct act_outcome *out) {
+  cleanup_free char *role_path = xasprintf("%s/tasks/main.yml", pb->role_dir);
   if (out->result) {
     cJSON *dbg = cJSON_CreateObject();
     cJSON_AddBoolToObject(dbg, "_ansible_no_log", false);
     cJSON_AddBoolToObject(dbg, "_ansible_verbose_always", true);
     cJSON_AddStringToObject(dbg, "action", "debug");
     cJSON_AddBoolToObject(dbg, "changed", false);
-    cJSON_AddItemToObject(dbg, pb->call.def->name, util_steal(&out->result));
-    doc_add_task(&d, pb->call.def->print_task, role_path, dbg, false);
+    cJSON_AddItemToObject(dbg, pb->call.def->name, steal_pointer(&out->result));
+    doc_add_task(d, pb->call.def->print_task, role_path, dbg, false);
   } else {
-    doc_add_task(&d, out->failed_task, role_path, failure_result(pb, out),
+    doc_add_task(d, out->failed_task, role_path, failure_result(pb, out),
                  true);
   }
-  struct buf text;
+  cleanup_buf struct buf text;
   buf_init(&text, DOC_MAX);
-  int rc = doc_render(&d, pb->indent, &text);
-  doc_clear(&d);
-  if (rc == 0 && util_write_all(STDOUT_FILENO, text.data, text.len) < 0)
-    rc = -1;
-  buf_free(&text);
-  return rc;
+  if (doc_render(d, pb->indent, &text) < 0)
+    return -1;
+  return util_write_all(STDOUT_FILENO, text.data, text.len);
 }
 
 static bool strict_mode(void) {
@@ -258,14 +259,16 @@ int run_playbook(struct fb *fb, char **argv) {
   msg_trace("r42intercept: fast path: %s%s%s on %s via the Proxmox API",
             call->def->name, call->vm_id ? " vm " : "",
             call->vm_id ? call->vm_id : "", call->node);
+  struct doc d;
+  start_doc(&pb, &d);
   struct act_outcome out;
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
-  msg_profile("action");
   if (failed)
     msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
               call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
               out.msg);
-  int rc = print_doc(&pb, &out) < 0 ? 1 : 0;
+  int rc = finish_doc(&pb, &d, &out) < 0 ? 1 : 0;
+  doc_clear(&d);
   msg_profile("output");
   cJSON_Delete(out.result);
   pb_clear(&pb);

@@ -37,6 +37,12 @@ enum vault_result vault_decrypt(const char *text, size_t len,
 char *vault_password_from_file(const char *path, struct msg_err *e)
     R42_WARN_UNUSED;
 
+/* PBKDF2-HMAC-SHA256 of PASSWORD and SALT, ITERATIONS rounds, OUT_LEN
+   bytes into OUT (what PKCS5_PBKDF2_HMAC computes, faster). */
+void vault_pbkdf2_sha256(const char *password, const unsigned char *salt,
+                         size_t salt_len, unsigned iterations,
+                         unsigned char *out, size_t out_len);
+
 /* Loads the vars file PATH into VARS: an encrypted file is opened with the
    first password (from the files PWFILES[0..N)) whose HMAC matches; a
    plain one is read as is.  The YAML must be a mapping; its values enter

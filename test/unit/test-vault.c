@@ -6,6 +6,7 @@
 #include "util.h"
 #include "vault.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,7 +180,29 @@ static void test_read_vars(void) {
   vars_clear(&v);
 }
 
+/* Our PBKDF2 must equal OpenSSL's for short, long (> 64 bytes) and empty
+   salts and passwords, and for lengths that cut a block. */
+static void test_pbkdf2(void) {
+  static const char *const pws[] = {"p", PASSWORD,
+      "a password longer than sixty-four bytes, so that HMAC hashes it first",
+      NULL};
+  unsigned char salt[100];
+  for (size_t i = 0; i < sizeof salt; i++)
+    salt[i] = (unsigned char)(i * 7);
+  for (int p = 0; pws[p]; p++)
+    for (size_t slen = 0; slen <= 100; slen += 50) {
+      unsigned char want[80], got[80];
+      PKCS5_PBKDF2_HMAC(pws[p], (int)strlen(pws[p]), salt, (int)slen, 1000,
+                        EVP_sha256(), sizeof want, want);
+      vault_pbkdf2_sha256(pws[p], salt, slen, 1000, got, sizeof got);
+      ok(memcmp(want, got, sizeof got) == 0,
+         "PBKDF2 equals OpenSSL's (password %zu bytes, salt %zu bytes)",
+         strlen(pws[p]), slen);
+    }
+}
+
 int main(void) {
+  test_pbkdf2();
   test_vectors();
   test_wrong_password();
   test_damaged();

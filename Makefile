@@ -50,13 +50,13 @@ $(BUILD)/obj/%.o: %.c
 $(RUNNER): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
-$(SO): $(SHIM_SRC) shim/match.h
+$(SO): $(SHIM_SRC) shim/match.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
 # Installed copy: the same shim with the installed runner path built in.
-$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h
+$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
@@ -80,7 +80,16 @@ test: all unit
 demo: deps all
 	@bash contrib/demo.sh
 
-bench: deps all
+$(BUILD)/bench/execbench: bench/execbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+
+# An empty library built the plain way: the floor of any LD_PRELOAD tool.
+$(BUILD)/bench/empty.so: bench/empty.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) -fPIC -shared $< -o $@
+
+bench: deps all unit $(BUILD)/bench/execbench $(BUILD)/bench/empty.so
 	@bash bench/bench.sh
 
 deps:

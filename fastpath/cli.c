@@ -40,25 +40,46 @@ const char *cli_vault_id_file(const char *value) {
   return (*src == '\0' || strcmp(src, "prompt") == 0) ? NULL : src;
 }
 
-static int add_vault_file(struct cli_playbook *out, const char *file,
+/* -1, saying the option has no value when USED says so. */
+static int missing_value(const char *opt, int used, struct msg_err *e) {
+  if (used < 0)
+    msg_err_set(e, "option %.40s needs a value", opt);
+  return -1;
+}
+
+/* Appends FILE to the N password files of FILES. */
+static int add_vault_file(const char **files, size_t *n, const char *file,
                           struct msg_err *e) {
   if (!file || !*file) {
     msg_err_set(e, "vault password prompts are not supported");
     return -1;
   }
-  if (out->n_vault_files == CLI_MAX_VAULT_FILES) {
+  if (*n == CLI_MAX_VAULT_FILES) {
     msg_err_set(e, "too many vault passwords");
     return -1;
   }
-  out->vault_files[out->n_vault_files++] = file;
+  files[(*n)++] = file;
   return 0;
 }
 
-/* -1, saying the option has no value when USED says so. */
-static int missing_value(const char *opt, int used, struct msg_err *e) {
-  if (used < 0)
-    msg_err_set(e, "ansible-playbook option %.40s needs a value", opt);
-  return -1;
+/* If argv[I] is a vault password option, takes it: returns the slots used
+   (1 or 2), 0 if it is not one, -1 (E set) if it is unusable. */
+static int take_vault_option(char **argv, int i, const char **files,
+                             size_t *n, struct msg_err *e) {
+  const char *v = NULL;
+  int used;
+  if ((used = take_option(argv, i, "--vault-password-file", &v)) ||
+      (used = take_option(argv, i, "--vault-pass-file", &v))) {
+    if (used < 0 || add_vault_file(files, n, v, e) < 0)
+      return missing_value(argv[i], used, e);
+    return used;
+  }
+  if ((used = take_option(argv, i, "--vault-id", &v)) != 0) {
+    if (used < 0 || add_vault_file(files, n, cli_vault_id_file(v), e) < 0)
+      return missing_value(argv[i], used, e);
+    return used;
+  }
+  return 0;
 }
 
 int cli_parse_playbook(char **argv, struct cli_playbook *out,
@@ -74,13 +95,10 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
         return -1;
       }
       out->inventory = v;
-    } else if ((used = take_option(argv, i, "--vault-password-file", &v)) ||
-               (used = take_option(argv, i, "--vault-pass-file", &v))) {
-      if (used < 0 || add_vault_file(out, v, e) < 0)
-        return missing_value(argv[i], used, e);
-    } else if ((used = take_option(argv, i, "--vault-id", &v)) != 0) {
-      if (used < 0 || add_vault_file(out, cli_vault_id_file(v), e) < 0)
-        return missing_value(argv[i], used, e);
+    } else if ((used = take_vault_option(argv, i, out->vault_files,
+                                         &out->n_vault_files, e)) != 0) {
+      if (used < 0)
+        return -1;
     } else if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
       msg_err_set(e, "ansible-playbook option %.40s is not supported",
                   argv[i]);
@@ -98,6 +116,35 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
   if (!out->playbook || !out->inventory) {
     msg_err_set(e, "ansible-playbook: no %s", out->playbook ? "inventory"
                                                             : "playbook");
+    return -1;
+  }
+  return 0;
+}
+
+int cli_parse_vault_view(char **argv, struct cli_vault_view *out,
+                         struct msg_err *e) {
+  memset(out, 0, sizeof *out);
+  for (int i = 2; argv[i];) {
+    int used = take_vault_option(argv, i, out->vault_files,
+                                 &out->n_vault_files, e);
+    if (used < 0)
+      return -1;
+    if (used == 0) {
+      if (argv[i][0] == '-') {
+        msg_err_set(e, "ansible-vault option %.40s is not supported", argv[i]);
+        return -1;
+      }
+      if (out->n_files == CLI_MAX_VIEW_FILES) {
+        msg_err_set(e, "too many files");
+        return -1;
+      }
+      out->files[out->n_files++] = argv[i];
+      used = 1;
+    }
+    i += used;
+  }
+  if (out->n_files == 0) {
+    msg_err_set(e, "ansible-vault view: no file");
     return -1;
   }
   return 0;

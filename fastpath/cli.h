@@ -24,6 +24,22 @@ struct cli_playbook {
 int cli_parse_playbook(char **argv, struct cli_playbook *out,
                        struct msg_err *e) R42_WARN_UNUSED;
 
+#define CLI_MAX_VIEW_FILES 64
+
+/* What an "ansible-vault view" command line asks for. */
+struct cli_vault_view {
+  const char *vault_files[CLI_MAX_VAULT_FILES]; /* password files, in order */
+  size_t n_vault_files;
+  const char *files[CLI_MAX_VIEW_FILES];        /* the vaults to show */
+  size_t n_files;
+};
+
+/* Parses ARGV (argv[0] ansible-vault, argv[1] "view") accepting only
+   --vault-password-file/--vault-pass-file and --vault-id (a file), and one
+   or more vault files (not "-").  Returns 0, or -1 with E set. */
+int cli_parse_vault_view(char **argv, struct cli_vault_view *out,
+                         struct msg_err *e) R42_WARN_UNUSED;
+
 /* The file of a --vault-id value "[label@]source", or NULL when the
    source is a prompt. */
 const char *cli_vault_id_file(const char *value);

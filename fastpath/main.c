@@ -9,13 +9,22 @@
 #include "run.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifndef R42_VERSION
+#define R42_VERSION "0.1"
+#endif
+
 #ifndef UNITTESTS
 int main(int argc, char **argv) {
   msg_profile("start"); /* starts the clock */
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    puts("r42intercept-runner " R42_VERSION);
+    return 0;
+  }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");
@@ -28,6 +37,8 @@ int main(int argc, char **argv) {
   switch (kind) {
   case MATCH_PLAYBOOK:
     return run_playbook(&fb, prog_argv + prog);
+  case MATCH_VAULT:
+    return run_vault_view(&fb, prog_argv + prog);
   default:
     fb_exec(&fb, "not answered by this version");
   }

@@ -1,8 +1,11 @@
 /* probe.c: the fast-or-fall-back decision of SPEC 5.  Off by
  * RANGE42_PROXMOX_API_FORCE=off; otherwise one probe of the node's VM
- * list must answer 200 within 2 s.  Announcing the decision is the
+ * list must answer 200 within 2 s, its verdict cached for a few seconds
+ * (cache.c) so a batch probes once.  Announcing the decision is the
  * caller's business. */
 #include "probe.h"
+
+#include "cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,4 +41,22 @@ int probe_api(struct pve *pve, const char *node, cJSON **list,
   }
   *list = reply.json;
   return 0;
+}
+
+int probe_decide(struct pve *pve, const struct creds *c, cJSON **list,
+                 struct msg_err *e) {
+  *list = NULL;
+  switch (cache_lookup(c)) {
+  case CACHE_UP:
+    return 0;
+  case CACHE_DOWN:
+    msg_err_set(e, "the API probe failed less than a few seconds ago "
+                   "(cached verdict)");
+    return -1;
+  case CACHE_MISS:
+    break;
+  }
+  int rc = probe_api(pve, c->node, list, e);
+  cache_store(c, rc == 0);
+  return rc;
 }

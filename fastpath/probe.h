@@ -2,6 +2,7 @@
 #ifndef R42_PROBE_H
 #define R42_PROBE_H
 
+#include "creds.h"
 #include "pve.h"
 
 /* RANGE42_PROXMOX_API_FORCE: "auto" (default, or unset/empty) or "off".
@@ -14,5 +15,12 @@ int probe_forced_off(struct msg_err *e) R42_WARN_UNUSED;
    set. */
 int probe_api(struct pve *pve, const char *node, cJSON **list,
               struct msg_err *e) R42_WARN_UNUSED;
+
+/* The decision for the endpoint of C: a cached verdict when there is one
+   (cache.c), else probe_api() and remember its outcome.  Returns 0 when the
+   API is up (*LIST is the probe's answer, or NULL on a cache hit), -1 with
+   E set when it is down. */
+int probe_decide(struct pve *pve, const struct creds *c, cJSON **list,
+                 struct msg_err *e) R42_WARN_UNUSED;
 
 #endif

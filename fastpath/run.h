@@ -8,4 +8,8 @@
    falls back through FB.  Returns the exit status to end with. */
 int run_playbook(struct fb *fb, char **argv);
 
+/* Answers "ansible-vault view" (ARGV: its own argv) natively, or falls
+   back through FB.  Returns the exit status to end with. */
+int run_vault_view(struct fb *fb, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include "acfg.h"
+#include "cache.h"
 #include "action.h"
 #include "cli.h"
 #include "creds.h"
@@ -138,6 +139,13 @@ static int load_vars(struct pb *pb, struct msg_err *e) {
   return creds_from_vars(&pb->creds, &pb->vars, e);
 }
 
+/* VAR's value when the action DEF uses it, else NULL (vm_list ignores the
+   vm_id the devkit passes along). */
+static const char *act_var(const struct act_def *def, const struct vars *vars,
+                           const char *var) {
+  return util_str_in(var, def->needs) ? vars_get(vars, var) : NULL;
+}
+
 static int build_call(struct pb *pb, struct msg_err *e) {
   const char *name = vars_get(&pb->play.vars, "proxmox_vm_action");
   const struct act_def *def = name ? act_find(name) : NULL;
@@ -150,10 +158,10 @@ static int build_call(struct pb *pb, struct msg_err *e) {
   pb->call = (struct act_call){
       .def = def,
       .node = pb->creds.node,
-      .vm_id = vars_get(&pb->vars, "vm_id"),
-      .vm_name = vars_get(&pb->vars, "vm_name"),
-      .snap_name = vars_get(&pb->vars, "vm_snapshot_name"),
-      .snap_desc = vars_get(&pb->vars, "vm_snapshot_description"),
+      .vm_id = act_var(def, &pb->vars, "vm_id"),
+      .vm_name = act_var(def, &pb->vars, "vm_name"),
+      .snap_name = act_var(def, &pb->vars, "vm_snapshot_name"),
+      .snap_desc = act_var(def, &pb->vars, "vm_snapshot_description"),
       .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
   };
   return act_check(&pb->call, e);
@@ -183,7 +191,7 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   msg_profile("inventory, role, vault (PBKDF2, AES)");
   struct pve_creds pc = creds_for_pve(&pb->creds);
   if (!(pb->pve = pve_new(&pc, e)) ||
-      probe_api(pb->pve, pb->creds.node, &pb->list, e) < 0)
+      probe_decide(pb->pve, &pb->creds, &pb->list, e) < 0)
     return -1;
   return 0;
 }
@@ -263,6 +271,8 @@ int run_playbook(struct fb *fb, char **argv) {
   start_doc(&pb, &d);
   struct act_outcome out;
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
+  if (failed && (out.unreachable || out.http_status != 200))
+    cache_forget(&pb.creds); /* the API let us down: probe next time */
   if (failed)
     msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
               call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",

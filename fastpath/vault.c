@@ -32,6 +32,7 @@
 #define VAULT_KEY_LEN 32
 #define VAULT_IV_LEN 16
 #define VAULT_MAX_PASSWORD (64 * 1024)
+#define VAULT_MAX_FILE (4 * 1024 * 1024)
 
 extern char **environ;
 
@@ -425,24 +426,37 @@ char *vault_password_from_file(const char *path, struct msg_err *e) {
 
 /* ---- vars files ------------------------------------------------------ */
 
-#define VAULT_MAX_FILE (4 * 1024 * 1024)
 
-/* Decrypts TEXT with the first password of PWFILES that fits.  Returns the
-   plaintext (a secret) or NULL with E set. */
-static char *open_with_any(const char *text, size_t len,
-                           const char *const *pwfiles, size_t n,
-                           size_t *plain_len, struct msg_err *e) {
-  if (n == 0) {
+int vault_secrets_load(struct vault_secrets *s, const char *const *files,
+                       size_t n, struct msg_err *e) {
+  memset(s, 0, sizeof *s);
+  for (size_t i = 0; i < n && i < VAULT_MAX_SECRETS; i++) {
+    s->pw[i] = vault_password_from_file(files[i], e);
+    if (!s->pw[i]) {
+      vault_secrets_clear(s);
+      return -1;
+    }
+    s->n++;
+  }
+  return 0;
+}
+
+void vault_secrets_clear(struct vault_secrets *s) {
+  for (size_t i = 0; i < s->n; i++)
+    secret_free(s->pw[i]);
+  memset(s, 0, sizeof *s);
+}
+
+char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
+                 size_t *plain_len, struct msg_err *e) {
+  if (s->n == 0) {
     msg_err_set(e, "the vault is encrypted and no vault password was given");
     return NULL;
   }
-  for (size_t i = 0; i < n; i++) {
-    cleanup_secret char *pw = vault_password_from_file(pwfiles[i], e);
-    if (!pw)
-      return NULL;
+  for (size_t i = 0; i < s->n; i++) {
     char *plain = NULL;
-    enum vault_result rc =
-        vault_decrypt(text, len, pw, &plain, plain_len, e);
+    enum vault_result rc = vault_decrypt(text, len, s->pw[i], &plain,
+                                         plain_len, e);
     if (rc == VAULT_OK)
       return plain;
     if (rc != VAULT_WRONG_PASSWORD)
@@ -463,7 +477,11 @@ int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
   size_t plain_len = len;
   cleanup_secret char *plain = NULL;
   if (vault_is_encrypted(text, len)) {
-    plain = open_with_any(text, len, pwfiles, n, &plain_len, e);
+    struct vault_secrets secrets;
+    if (vault_secrets_load(&secrets, pwfiles, n, e) < 0)
+      return -1;
+    plain = vault_open(text, len, &secrets, &plain_len, e);
+    vault_secrets_clear(&secrets);
     if (!plain)
       return -1;
   }

@@ -37,6 +37,27 @@ enum vault_result vault_decrypt(const char *text, size_t len,
 char *vault_password_from_file(const char *path, struct msg_err *e)
     R42_WARN_UNUSED;
 
+/* The passwords of a call, loaded once (Ansible sets up every vault
+   secret before it decrypts anything). */
+#define VAULT_MAX_SECRETS 9
+struct vault_secrets {
+  char *pw[VAULT_MAX_SECRETS]; /* secret strings */
+  size_t n;
+};
+
+/* Loads the passwords of the N password FILES.  Returns 0, or -1 with E
+   set when one cannot be had (nothing is kept then).  Free with
+   vault_secrets_clear(), which wipes them. */
+int vault_secrets_load(struct vault_secrets *s, const char *const *files,
+                       size_t n, struct msg_err *e) R42_WARN_UNUSED;
+void vault_secrets_clear(struct vault_secrets *s);
+
+/* Decrypts the vault TEXT with the first of S's passwords whose HMAC
+   matches.  Returns the plaintext (a secret string of *PLAIN_LEN bytes,
+   free with secret_free()), or NULL with E set. */
+char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
+                 size_t *plain_len, struct msg_err *e) R42_WARN_UNUSED;
+
 /* PBKDF2-HMAC-SHA256 of PASSWORD and SALT, ITERATIONS rounds, OUT_LEN
    bytes into OUT (what PKCS5_PBKDF2_HMAC computes, faster). */
 void vault_pbkdf2_sha256(const char *password, const unsigned char *salt,

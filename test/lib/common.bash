@@ -77,7 +77,10 @@ r42_file_env_down() {
     r42_env_down "$R42_TEST_TMP/env-${BATS_TEST_FILENAME##*/}"
 }
 
+# Fresh simulator state, and a probe cache of this test's own.
 r42_reset() {
+    export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
+    mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
     r42_env_load "$R42_TEST_TMP/env-${BATS_TEST_FILENAME##*/}" &&
         r42_sim POST /_sim/reset >/dev/null
 }

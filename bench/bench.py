@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""bench/bench.py: the r42intercept benchmarks (run by `make bench` through
+bench/bench.sh, which starts the simulator and exports its environment).
+
+Everything is measured side by side in one run, A B A B, on the bundled
+simulator (task duration 0), and reported as medians and ratios.  Nothing
+here fails on a number: the targets are printed next to what was measured.
+Writes the tables to stdout and to bench/results.md.
+"""
+
+import http.client
+import json
+import os
+import re
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+SO = os.path.join(BUILD, "libr42intercept.so")
+RUNNER = os.path.join(BUILD, "r42intercept-runner")
+EXECER = os.path.join(BUILD, "progs", "execer")
+EXECBENCH = os.path.join(BUILD, "bench", "execbench")
+EMPTY_SO = os.path.join(BUILD, "bench", "empty.so")
+RUNS = int(os.environ.get("R42_BENCH_RUNS", "5"))
+ENV = os.environ
+NODE = "px-testing"
+
+out_lines = []
+
+
+def say(line=""):
+    print(line, flush=True)
+    out_lines.append(line)
+
+
+def progress(text):
+    print(f"  ... {text}", file=sys.stderr, flush=True)
+
+
+# ---- the simulator's API, for preparing state (not timed) ----------------
+
+class Api:
+    def __init__(self):
+        self.port = int(ENV["R42_SIM_PORT"])
+        self.ctx = ssl._create_unverified_context()
+        self.auth = f"PVEAPIToken=root@pam!r42ci={ENV['R42_TOKEN_SECRET']}"
+
+    def call(self, method, path, body=None, auth=True):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
+        headers = {"Authorization": self.auth} if auth else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        text = resp.read()
+        conn.close()
+        return resp.status, (json.loads(text) if text else None)
+
+    def reset(self):
+        self.call("POST", "/_sim/reset", auth=False)
+
+    def config(self, knobs):
+        self.call("POST", "/_sim/config", knobs, auth=False)
+
+    def api(self, method, path, body=None):
+        return self.call(method, "/api2/json" + path, body)
+
+    def log(self):
+        return self.call("GET", "/_sim/log", auth=False)[1]
+
+
+API = None
+
+
+# ---- running things --------------------------------------------------------
+
+def timed(cmd, stdin=b"", env=None, shell=False):
+    """Runs CMD; returns (seconds, stdout, stderr, returncode)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, input=stdin, capture_output=True, env=env, shell=shell)
+    return time.perf_counter() - t0, p.stdout, p.stderr, p.returncode
+
+
+def env_with(**extra):
+    e = dict(ENV)
+    for k, v in extra.items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return e
+
+
+def devkit_playbook(action, variables):
+    vault = os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"], "secrets", "default_vault.yml")
+    text = (f"      - hosts: {NODE}\n"
+            "        gather_facts: false\n"
+            "        vars_files:\n"
+            f"          - \"{vault}\"\n"
+            "        tasks:\n"
+            "          - name: RUN range42-ansible_roles-proxmox_controller WITH VARS\n"
+            "            include_role:\n"
+            "              name: range42-ansible_roles-proxmox_controller\n"
+            "            vars:\n"
+            f"              proxmox_vm_action: \"{action}\"\n\n")
+    for k, v in variables.items():
+        text += f"              {k}: \"{v}\"\n"
+    return text.encode()
+
+
+def ansible_playbook_cmd():
+    return [EXECER, "execv", "/usr/bin/ansible-playbook",
+            "-i", os.path.join(ENV["RANGE42_ANSIBLE_ROLES__INVENTORY_DIR"], "inventory_default.yml"),
+            "--vault-password-file", ENV["RANGE42_VAULT_PASSWORD_FILE"], "/dev/stdin"]
+
+
+def result_of(doc_bytes, action):
+    """The devkit's jq filter: the ACTION key of any host result."""
+    try:
+        doc = json.loads(doc_bytes)
+    except ValueError:
+        return None
+    for play in doc.get("plays", []):
+        for task in play.get("tasks", []):
+            for host in task.get("hosts", {}).values():
+                if isinstance(host, dict) and action in host:
+                    return host[action]
+    return None
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def ratio(a, b):
+    return f"{a / b:.1f}x" if b > 0 else "n/a"
+
+
+# ---- 1. per call -------------------------------------------------------------
+
+def snap(name):
+    return {"vm_id": "100", "vm_name": "admin-wazuh", "vm_snapshot_name": name}
+
+
+def prep_reset():
+    API.reset()
+
+
+def prep_paused():
+    API.reset()
+    API.api("POST", f"/nodes/{NODE}/qemu/100/status/suspend")
+
+
+def prep_snapshot():
+    API.reset()
+    API.api("POST", f"/nodes/{NODE}/qemu/100/snapshot", {"snapname": "bench0", "description": "b"})
+
+
+ACTIONS = [
+    ("vm_list", {"proxmox_node": NODE}, prep_reset),
+    ("vm_start", {"vm_id": "101"}, prep_reset),
+    ("vm_stop", {"vm_id": "102"}, prep_reset),
+    ("vm_stop_force", {"vm_id": "104"}, prep_reset),
+    ("vm_pause", {"vm_id": "100"}, prep_reset),
+    ("vm_resume", {"vm_id": "100"}, prep_paused),
+    ("snapshot_vm_create", dict(snap("bench1"), vm_snapshot_description="bench"), prep_reset),
+    ("snapshot_vm_list", {"vm_id": "100"}, prep_snapshot),
+    ("snapshot_vm_revert", snap("bench0"), prep_snapshot),
+    ("snapshot_vm_delete", snap("bench0"), prep_snapshot),
+]
+
+
+def one_call(action, variables, prep, preload):
+    prep()
+    env = env_with(LD_PRELOAD=SO if preload else None,
+                   ANSIBLE_CONFIG=os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"],
+                                               "ansible_no_skipped_json.cfg"))
+    secs, out, err, rc = timed(ansible_playbook_cmd(), devkit_playbook(action, variables), env)
+    res = result_of(out, action)
+    source = None
+    if isinstance(res, list) and res:
+        source = res[0].get("source")
+    elif isinstance(res, dict):
+        source = res.get("source")
+    want = "proxmox-api" if preload else "proxmox"
+    if rc != 0 or source != want:
+        raise SystemExit(f"bench: {action} (preload={preload}) gave no {want} result: rc={rc}\n"
+                         f"{err.decode(errors='replace')[-2000:]}")
+    return secs
+
+
+def bench_per_call():
+    say("## 1. One ansible-playbook call: the runner vs real ansible-playbook")
+    say()
+    say(f"Median of {RUNS} runs each, alternating; exec of `ansible-playbook` (the devkit's command "
+        "line, through `execer execv`) to its exit; the simulator's tasks end at once.")
+    say()
+    say("| action | ansible-playbook | r42intercept | ratio |")
+    say("|---|---:|---:|---:|")
+    fast_all, slow_all = [], []
+    for action, variables, prep in ACTIONS:
+        progress(f"per call: {action}")
+        fast, slow = [], []
+        for _ in range(RUNS):
+            fast.append(one_call(action, variables, prep, True))
+            slow.append(one_call(action, variables, prep, False))
+        f, s = statistics.median(fast), statistics.median(slow)
+        fast_all += fast
+        slow_all += slow
+        say(f"| {action} | {ms(s)} | {ms(f)} | {ratio(s, f)} |")
+    f, s = statistics.median(fast_all), statistics.median(slow_all)
+    say(f"| **all** | **{ms(s)}** | **{ms(f)}** | **{ratio(s, f)}** |")
+    say()
+    say(f"Targets: >= 150x faster than ansible: {'met' if s / f >= 150 else 'NOT met'} "
+        f"({ratio(s, f)}); <= 20 ms median: {'met' if f <= 0.020 else 'NOT met'} ({ms(f)}).")
+    say()
+    return f, s
+
+
+# ---- 2. breakdown ----------------------------------------------------------
+
+PROFILE_RE = re.compile(r"^r42intercept: profile (.*?)\s+([0-9.]+) ms$")
+
+
+def bench_breakdown():
+    say("## 2. Where one fast call spends its time (vm_start)")
+    say()
+    progress("breakdown")
+    lines = subprocess.run([EXECBENCH, "200", ":", RUNNER, "--version"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    startup_ms = float(lines[0]) / 1000
+    phases = {}
+    order = []
+    totals = []
+    for _ in range(max(RUNS, 7)):
+        prep_reset()
+        env = env_with(LD_PRELOAD=SO, R42_INTERCEPT_PROFILE="1",
+                       ANSIBLE_CONFIG=os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"],
+                                                   "ansible_no_skipped_json.cfg"))
+        secs, out, err, rc = timed(ansible_playbook_cmd(), devkit_playbook("vm_start", {"vm_id": "101"}), env)
+        totals.append(secs * 1000)
+        for line in err.decode().splitlines():
+            m = PROFILE_RE.match(line)
+            if not m:
+                continue
+            name = re.sub(r"UPID%3A[^/]*", "{upid}", m.group(1))
+            name = re.sub(r" \(TCP ([0-9.]+) \+ TLS ([0-9.]+) ms of it\)", "", name)
+            if name not in phases:
+                phases[name] = []
+                order.append(name)
+            phases[name].append(float(m.group(2)))
+            tls = re.search(r"TLS ([0-9.]+) ms", m.group(1))
+            if tls:
+                phases.setdefault("  of which the TLS handshake", []).append(float(tls.group(1)))
+                if "  of which the TLS handshake" not in order:
+                    order.append("  of which the TLS handshake")
+    say("| phase | median |")
+    say("|---|---:|")
+    say(f"| exec + dynamic loading of the runner (`r42intercept-runner --version`, execbench) | {startup_ms:.2f} ms |")
+    for name in order:
+        say(f"| {name} | {statistics.median(phases[name]):.2f} ms |")
+    say(f"| **whole call, end to end** | **{statistics.median(totals):.2f} ms** |")
+    say()
+    say("Phases come from the runner's own clock (`R42_INTERCEPT_PROFILE=1`); each request line "
+        "is the time since the previous mark, the first one including the TLS handshake.")
+    say()
+
+
+# ---- 3. preload overhead ---------------------------------------------------
+
+def callgrind(preload, cmd):
+    env = env_with(LD_PRELOAD=preload)
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                       capture_output=True, text=True, env=env)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    return int(m.group(1)) if m else None
+
+
+def bench_preload():
+    n = int(os.environ.get("R42_BENCH_EXECS", "2000"))
+    say("## 3. Cost of being preloaded into programs that are not ours")
+    say()
+    say(f"{n} runs of each program per setting, alternating (none, empty library, r42intercept); "
+        "wall time per exec (fork+exec+wait), then instruction counts (callgrind, repeatable).")
+    say()
+    say("| program | none | empty .so | r42intercept | our overhead / empty's (wall) | instructions: none / empty / ours | our overhead / empty's (instructions) |")
+    say("|---|---:|---:|---:|---:|---:|---:|")
+    verdicts = []
+    for cmd in (["/bin/true"], ["jq", "-n", "1"]):
+        progress(f"preload overhead: {' '.join(cmd)}")
+        res = subprocess.run([EXECBENCH, str(n), f":,{EMPTY_SO},{SO}"] + cmd,
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+        med = [float(r.split()[0]) for r in res if r.strip()]
+        wall = (med[2] - med[0]) / (med[1] - med[0]) if med[1] > med[0] else float("nan")
+        ins = [callgrind(None, cmd), callgrind(EMPTY_SO, cmd), callgrind(SO, cmd)]
+        ins_ratio = (ins[2] - ins[0]) / (ins[1] - ins[0])
+        verdicts.append(ins_ratio)
+        say(f"| `{' '.join(cmd)}` | {med[0]:.0f} us | {med[1]:.0f} us | {med[2]:.0f} us | {wall:.2f}x | "
+            f"{ins[0] / 1000:.1f} k / {ins[1] / 1000:.1f} k / {ins[2] / 1000:.1f} k | {ins_ratio:.2f}x |")
+    say()
+    worst = max(verdicts)
+    say(f"Target: our preload overhead <= 1.25x the empty library's: {'met' if worst <= 1.25 else 'NOT met'} "
+        f"(instructions, worst {worst:.2f}x; wall time at this scale is noise-bound).")
+    say()
+
+
+# ---- 4. scenario -------------------------------------------------------------
+
+SCENARIO = r"""
+set -eo pipefail
+ids() { echo px-testing | proxmox_vm.list.to.jsons.sh | jq -r 'select(.vm_template == 0) | .vm_id'; }
+echo px-testing | proxmox_vm.list.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.stop_force.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.start.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.pause.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.resume.to.jsons.sh > /dev/null
+"""
+
+
+def scenario_once(extra_env):
+    API.reset()
+    secs, out, err, rc = timed(["bash", "-c", SCENARIO], b"", env_with(**extra_env))
+    if rc != 0:
+        raise SystemExit(f"bench: scenario failed ({extra_env}):\n{err.decode(errors='replace')[-3000:]}")
+    return secs
+
+
+SCENARIO_MODES = [
+    ("real ansible-playbook (slow path)", {"LD_PRELOAD": None}),
+    ("r42intercept", {"LD_PRELOAD": SO}),
+]
+
+
+def bench_scenario():
+    vms = len([v for v in API.api("GET", f"/nodes/{NODE}/qemu")[1]["data"] if not v.get("template")])
+    say(f"## 4. A {vms}-VM scenario through the fixture devkit scripts")
+    say()
+    say(f"`list; stop_force all; start all; pause all; resume all` ({1 + 4 * vms} VM actions, "
+        "plus the list calls that pick the VMs), once per mode.")
+    say()
+    say("| mode | total | per VM action | vs slow path |")
+    say("|---|---:|---:|---:|")
+    times = []
+    for label, extra in SCENARIO_MODES:
+        progress(f"scenario: {label}")
+        secs = scenario_once(extra)
+        times.append(secs)
+        say(f"| {label} | {secs:.2f} s | {ms(secs / (1 + 4 * vms))} | {ratio(times[0], secs)} |")
+    say()
+    return times
+
+
+# ---- 5. the seed's curl + jq twin ----------------------------------------
+
+def bench_seed_twin(fast_median):
+    say("## 5. The seed's approach: a curl + jq twin of one action")
+    say()
+    say("`bench/seed_twin.sh`: vault through `ansible-vault view` + `yq`, then probe, POST, task "
+        "poll and status GET with `curl -sk`, result built with `jq`: vm_start of one VM.")
+    say()
+    twin, ours = [], []
+    for _ in range(RUNS):
+        prep_reset()
+        secs, out, err, rc = timed(["bash", os.path.join(TOP, "bench", "seed_twin.sh"), "101"])
+        if rc != 0 or b'"vm_status":"running"' not in out:
+            raise SystemExit(f"bench: seed twin failed: {err.decode(errors='replace')}")
+        twin.append(secs)
+        ours.append(one_call("vm_start", {"vm_id": "101"}, prep_reset, True))
+    t, o = statistics.median(twin), statistics.median(ours)
+    say("| implementation | median |")
+    say("|---|---:|")
+    say(f"| curl + jq twin (seed) | {ms(t)} |")
+    say(f"| r42intercept runner | {ms(o)} |")
+    say(f"| ratio | {ratio(t, o)} |")
+    say()
+
+
+def main():
+    global API
+    API = Api()
+    API.reset()
+    say("# r42intercept benchmarks")
+    say()
+    say(f"Machine: {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}; "
+        "simulator on loopback, tasks end at once.")
+    say()
+    t0 = time.time()
+    fast, slow = bench_per_call()
+    bench_breakdown()
+    bench_preload()
+    bench_scenario()
+    bench_seed_twin(fast)
+    say(f"Benchmark run time: {time.time() - t0:.0f} s.")
+    with open(os.path.join(TOP, "bench", "results.md"), "w") as f:
+        f.write("\n".join(out_lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

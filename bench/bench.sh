@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# bench/bench.sh (make bench): starts a 20-VM simulator and a test devkit,
+# runs bench/bench.py against them, stops everything.
+# R42_BENCH_RUNS (default 5) and R42_BENCH_EXECS (default 2000) size it.
+set -euo pipefail
+top="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=../test/lib/env.sh
+source "$top/test/lib/env.sh"
+dir="$(mktemp -d /tmp/r42-bench.XXXXXX)"
+trap 'r42_env_down "$dir/env"; rm -rf "$dir"' EXIT
+r42_env_up "$dir/env" --vms 20
+python3 "$top/bench/bench.py"

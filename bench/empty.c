@@ -1,0 +1,3 @@
+/* empty.c: an empty shared library, the floor any LD_PRELOAD tool pays. */
+void r42_bench_empty(void);
+void r42_bench_empty(void) {}

@@ -1,0 +1,1 @@
+# Package marker for `python3 -m unittest test/sim/test_pvesim.py` (see ../__init__.py).

@@ -139,15 +139,16 @@ static char *candidate(int i) {
 int acfg_load(struct acfg *cfg, struct msg_err *e) {
   memset(cfg, 0, sizeof *cfg);
   for (int i = 0; i < 4; i++) {
-    char *path = candidate(i);
-    if (path && exists(path)) {
-      cfg->path = path;
-      break;
-    }
-    free(path);
+    cleanup_free char *path = candidate(i);
+    if (path && exists(path))
+      return acfg_load_file(cfg, path, e);
   }
-  if (!cfg->path)
-    return 0;
+  return 0;
+}
+
+int acfg_load_file(struct acfg *cfg, const char *path, struct msg_err *e) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->path = xstrdup(path);
   cleanup_free char *text = util_read_file(cfg->path, ACFG_MAX_SIZE, NULL);
   if (!text) {
     msg_err_set(e, "cannot read %s: %s", cfg->path, strerror(errno));
@@ -204,4 +205,27 @@ int acfg_json_callback(const struct acfg *cfg, int *indent,
   }
   *indent = (int)n;
   return 0;
+}
+
+char *acfg_find_role(const struct acfg *cfg, const char *playbook_dir,
+                     const char *role, struct msg_err *e) {
+  const char *home = getenv("HOME");
+  const char *path = acfg_get(cfg, "ANSIBLE_ROLES_PATH", "roles_path");
+  cleanup_free char *dflt =
+      xasprintf("%s/.ansible/roles:/usr/share/ansible/roles:"
+                "/etc/ansible/roles",
+                home ? home : "");
+  cleanup_free char *search = xasprintf("%s/roles:%s:%s", playbook_dir,
+                                        path ? path : dflt, playbook_dir);
+  for (char *save = NULL, *dir = strtok_r(search, ":", &save); dir;
+       dir = strtok_r(NULL, ":", &save)) {
+    char *cand = xasprintf("%s/%s", dir, role);
+    cleanup_free char *tasks = xasprintf("%s/tasks", cand);
+    struct stat st;
+    if (stat(tasks, &st) == 0 && S_ISDIR(st.st_mode))
+      return cand;
+    free(cand);
+  }
+  msg_err_set(e, "role %.80s not found in the roles path", role);
+  return NULL;
 }

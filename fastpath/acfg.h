@@ -20,6 +20,11 @@ struct acfg {
    cannot be read or parsed.  Free with acfg_clear(). */
 int acfg_load(struct acfg *cfg, struct msg_err *e) R42_WARN_UNUSED;
 
+/* Reads the [defaults] of the config file PATH (as when ANSIBLE_CONFIG
+   names it).  Returns 0, or -1 with E set.  Free with acfg_clear(). */
+int acfg_load_file(struct acfg *cfg, const char *path, struct msg_err *e)
+    R42_WARN_UNUSED;
+
 /* Parses INI TEXT as Python's configparser with inline ';' comments.
    Used by acfg_load(); exposed for the unit tests. */
 int acfg_parse(struct acfg *cfg, const char *text, struct msg_err *e)
@@ -38,5 +43,12 @@ const char *acfg_get(const struct acfg *cfg, const char *env,
    Returns 0, or -1 with E saying which setting is not ours. */
 int acfg_json_callback(const struct acfg *cfg, int *indent,
                        struct msg_err *e) R42_WARN_UNUSED;
+
+/* The directory of ROLE, searched like Ansible: PLAYBOOK_DIR/roles, the
+   roles path (ANSIBLE_ROLES_PATH, roles_path, or the defaults), then
+   PLAYBOOK_DIR; a role is a directory with a tasks/ directory.  Returns
+   it (the caller frees), or NULL with E set. */
+char *acfg_find_role(const struct acfg *cfg, const char *playbook_dir,
+                     const char *role, struct msg_err *e) R42_WARN_UNUSED;
 
 #endif

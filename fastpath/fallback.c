@@ -18,16 +18,18 @@
 
 extern char **environ;
 
-void fb_init(struct fb *fb, const char *path, char **argv) {
+void fb_init(struct fb *fb, const char *path, char **argv,
+             const char *name) {
   memset(fb, 0, sizeof *fb);
   fb->path = path;
   fb->argv = argv;
+  fb->name = name;
   buf_init(&fb->in, 0);
 }
 
 static int read_regular(struct fb *fb, size_t max, struct msg_err *e) {
   char chunk[65536];
-  for (off_t off = 0;;) {
+  for (off_t off = fb->base;;) {
     ssize_t r = pread(STDIN_FILENO, chunk, sizeof chunk, off);
     if (r < 0 && errno == EINTR)
       continue;
@@ -71,8 +73,8 @@ static int read_stream(struct fb *fb, size_t max, struct msg_err *e) {
   }
 }
 
-int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
-                  struct msg_err *e) {
+int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
+                  const char **data, size_t *len, struct msg_err *e) {
   struct stat st;
   if (fstat(STDIN_FILENO, &st) < 0) {
     msg_err_set(e, "stdin is closed");
@@ -83,8 +85,13 @@ int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
     return -1;
   }
   fb->in.max = max;
-  int rc = S_ISREG(st.st_mode) ? read_regular(fb, max, e)
-                               : read_stream(fb, max, e);
+  fb->regular = S_ISREG(st.st_mode);
+  if (fb->regular && !from_start) {
+    fb->base = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (fb->base < 0)
+      fb->base = 0;
+  }
+  int rc = fb->regular ? read_regular(fb, max, e) : read_stream(fb, max, e);
   if (rc < 0)
     return -1;
   *data = fb->in.data ? fb->in.data : "";
@@ -92,17 +99,17 @@ int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
   return 0;
 }
 
-/* A pipe holding exactly the bytes read, when they fit its buffer.
+/* A pipe holding exactly LEN bytes at DATA, when they fit its buffer.
    Returns its read end, or -1. */
-static int replay_pipe(const struct buf *in) {
+static int replay_pipe(const char *data, size_t len) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0)
     return -1;
   int size = fcntl(fds[1], F_GETPIPE_SZ);
-  if (size >= 0 && (size_t)size < in->len)
-    size = fcntl(fds[1], F_SETPIPE_SZ, (int)in->len);
-  if (size < 0 || (size_t)size < in->len ||
-      util_write_all(fds[1], in->data, in->len) < 0) {
+  if (size >= 0 && (size_t)size < len)
+    size = fcntl(fds[1], F_SETPIPE_SZ, (int)len);
+  if (size < 0 || (size_t)size < len ||
+      (len && util_write_all(fds[1], data, len) < 0)) {
     close(fds[0]);
     close(fds[1]);
     return -1;
@@ -123,9 +130,9 @@ static void copy_rest(int out) {
   }
 }
 
-/* A pipe fed by a detached grandchild: the bytes read, then the rest of
-   the original stdin.  Returns the read end, or -1. */
-static int replay_feeder(const struct buf *in) {
+/* A pipe fed by a detached grandchild: LEN bytes at DATA, then the rest
+   of the original stdin.  Returns the read end, or -1. */
+static int replay_feeder(const char *data, size_t len) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0)
     return -1;
@@ -139,7 +146,7 @@ static int replay_feeder(const struct buf *in) {
     close(fds[0]);
     if (fork() != 0)
       _exit(0); /* the grandchild feeds; nobody has to wait for it */
-    if (util_write_all(fds[1], in->data, in->len) == 0)
+    if (util_write_all(fds[1], data, len) == 0)
       copy_rest(fds[1]);
     _exit(0);
   }
@@ -149,13 +156,22 @@ static int replay_feeder(const struct buf *in) {
   return fds[0];
 }
 
-/* Makes fd 0 yield the original stdin again.  Returns 0 or -1. */
-static int restore_stdin(struct fb *fb) {
+/* Makes fd 0 yield the original stdin again, from SKIP bytes into what
+   was read.  Returns 0 or -1. */
+static int restore_stdin(struct fb *fb, size_t skip) {
+  if (skip > fb->in.len)
+    skip = fb->in.len;
+  if (fb->regular)
+    return skip && lseek(STDIN_FILENO, fb->base + (off_t)skip, SEEK_SET) < 0
+               ? -1
+               : 0;
   if (!fb->consumed)
     return 0;
-  int fd = fb->eof ? replay_pipe(&fb->in) : -1;
+  const char *data = fb->in.data ? fb->in.data + skip : "";
+  size_t len = fb->in.len - skip;
+  int fd = fb->eof ? replay_pipe(data, len) : -1;
   if (fd < 0)
-    fd = replay_feeder(&fb->in);
+    fd = replay_feeder(data, len);
   if (fd < 0)
     return -1;
   /* dup2 clears FD_CLOEXEC on the new descriptor. */
@@ -165,12 +181,13 @@ static int restore_stdin(struct fb *fb) {
 }
 
 void fb_exec(struct fb *fb, const char *why) {
+  fb_exec_from(fb, 0, why);
+}
+
+void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
   if (why)
-    msg_trace("r42intercept: running the real %s: %s",
-              strrchr(fb->argv[0], '/') ? strrchr(fb->argv[0], '/') + 1
-                                        : fb->argv[0],
-              why);
-  if (restore_stdin(fb) < 0)
+    msg_trace("r42intercept: running the real %s: %s", fb->name, why);
+  if (restore_stdin(fb, skip) < 0)
     die("cannot give stdin back to %s: %s", fb->path, strerror(errno));
   syscall(SYS_execve, fb->path, fb->argv, environ);
   int err = errno;

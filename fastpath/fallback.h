@@ -7,25 +7,33 @@
 #include "msg.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* The original call, and what the runner has read of its stdin. */
 struct fb {
   const char *path;    /* the program as exec'd (resolved path) */
   char **argv;         /* its argv, unchanged */
-  struct buf in;       /* stdin bytes read so far (consumed from a pipe) */
-  bool consumed;       /* IN holds bytes taken from fd 0 */
+  const char *name;    /* what to call it in traces */
+  struct buf in;       /* stdin bytes read so far */
+  bool consumed;       /* IN holds bytes taken from fd 0 (a pipe...) */
   bool eof;            /* ...and fd 0 reached end of file */
+  bool regular;        /* fd 0 is a regular file, read in place */
+  off_t base;          /* ...from this offset */
 };
 
-void fb_init(struct fb *fb, const char *path, char **argv);
+/* Starts FB for the exec of PATH with ARGV; NAME names the program in
+   traces.  The strings are borrowed. */
+void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
 
 /* Reads all of stdin, at most MAX bytes, without losing it for the
-   fall-through: a regular file is read with pread() from offset 0 (what
-   opening /dev/stdin gives) and left untouched; anything else is read
-   and kept in FB to be replayed.  A terminal is not read.  Returns 0 with
-   *DATA and *LEN pointing into FB, or -1 with E set. */
-int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
-                  struct msg_err *e) R42_WARN_UNUSED;
+   fall-through: a regular file is read with pread() and left untouched,
+   from offset 0 when FROM_START (what opening /dev/stdin gives) else from
+   its current offset (what `cat` gives); anything else is read and kept
+   in FB to be replayed.  A terminal is not read.  Returns 0 with *DATA and
+   *LEN pointing into FB, or -1 with E set. */
+int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
+                  const char **data, size_t *len, struct msg_err *e)
+    R42_WARN_UNUSED;
 
 /* Announces the fall-back with WHY (a trace line, unless WHY is NULL),
    puts back any stdin bytes taken (a pipe that yields the same bytes, then
@@ -34,5 +42,10 @@ int fb_read_stdin(struct fb *fb, size_t max, const char **data, size_t *len,
    return: if the exec fails, prints why and exits 126 or 127 as a shell
    would. */
 R42_NORETURN void fb_exec(struct fb *fb, const char *why);
+
+/* fb_exec(), but the program's stdin starts SKIP bytes into what was read
+   (the lines already answered are not given again).  A script-level
+   fall-back part way through a batch. */
+R42_NORETURN void fb_exec_from(struct fb *fb, size_t skip, const char *why);
 
 #endif

@@ -33,12 +33,14 @@ int main(int argc, char **argv) {
   int prog = 0;
   enum match_kind kind = match_exec(path, prog_argv, &prog);
   struct fb fb;
-  fb_init(&fb, path, prog_argv);
+  fb_init(&fb, path, prog_argv, match_basename(prog_argv[prog]));
   switch (kind) {
   case MATCH_PLAYBOOK:
     return run_playbook(&fb, prog_argv + prog);
   case MATCH_VAULT:
     return run_vault_view(&fb, prog_argv + prog);
+  case MATCH_SCRIPT:
+    return run_script(&fb, prog_argv, prog);
   default:
     fb_exec(&fb, "not answered by this version");
   }

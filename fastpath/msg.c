@@ -28,16 +28,18 @@ void msg_err_set(struct msg_err *e, const char *fmt, ...) {
    interleave. */
 static void emit(const char *prefix, const char *colour, const char *fmt,
                  va_list ap) {
-  char text[1024], line[1200];
-  vsnprintf(text, sizeof text, fmt, ap);
-  int n = snprintf(line, sizeof line, "%s%s%s%s\n", prefix, colour, text,
+  char *text, *line;
+  if (vasprintf(&text, fmt, ap) < 0)
+    return;
+  int n = asprintf(&line, "%s%s%s%s\n", prefix, colour, text,
                    colour[0] ? NC : "");
+  free(text);
   if (n < 0)
     return;
-  if ((size_t)n >= sizeof line)
-    n = sizeof line - 1;
-  if (util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
-    return; /* nowhere left to report it */
+  if (util_write_all(STDERR_FILENO, line, (size_t)n) < 0) {
+    /* nowhere left to report it */
+  }
+  free(line);
 }
 
 void msg_trace(const char *fmt, ...) {

@@ -12,4 +12,9 @@ int run_playbook(struct fb *fb, char **argv);
    back through FB.  Returns the exit status to end with. */
 int run_vault_view(struct fb *fb, char **argv);
 
+/* Answers a devkit entry script (ARGV: the exec's argv, the script's own
+   argv starting at PROG) natively, or falls back through FB.  Returns the
+   exit status to end with. */
+int run_script(struct fb *fb, char **argv, int prog);
+
 #endif

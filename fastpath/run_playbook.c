@@ -11,9 +11,9 @@
 #include "cache.h"
 #include "action.h"
 #include "cli.h"
-#include "creds.h"
 #include "doc.h"
 #include "inventory.h"
+#include "job.h"
 #include "play.h"
 #include "probe.h"
 #include "vault.h"
@@ -34,9 +34,7 @@ struct pb {
   int indent;               /* json_indent in effect */
   struct play play;
   char *role_dir;           /* where the role is */
-  struct vars vars;         /* vault vars, then the play's over them */
-  struct creds creds;
-  struct act_call call;
+  struct job job;           /* the call: vars, credentials, action */
   struct pve *pve;
   cJSON *list;              /* the probe's answer */
 };
@@ -45,8 +43,7 @@ static void pb_clear(struct pb *pb) {
   acfg_clear(&pb->cfg);
   play_clear(&pb->play);
   free(pb->role_dir);
-  vars_clear(&pb->vars);
-  creds_clear(&pb->creds);
+  job_clear(&pb->job);
   pve_free(pb->pve);
   cJSON_Delete(pb->list);
 }
@@ -69,7 +66,7 @@ static int read_play(struct pb *pb, struct fb *fb, struct msg_err *e) {
   size_t len;
   cleanup_free char *file = NULL;
   if (is_stdin_path(pb->cli.playbook)) {
-    if (fb_read_stdin(fb, PLAYBOOK_MAX, &text, &len, e) < 0)
+    if (fb_read_stdin(fb, PLAYBOOK_MAX, true, &text, &len, e) < 0)
       return -1;
   } else {
     file = util_read_file(pb->cli.playbook, PLAYBOOK_MAX, &len);
@@ -92,35 +89,9 @@ static char *playbook_dir(const struct pb *pb) {
   return slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(".");
 }
 
-/* The role directory, searched like Ansible: the playbook's roles/, the
-   roles path (ANSIBLE_ROLES_PATH / roles_path / the defaults), then the
-   playbook's own directory. */
-static int find_role(struct pb *pb, struct msg_err *e) {
-  const char *home = getenv("HOME");
-  cleanup_free char *pbdir = playbook_dir(pb);
-  const char *path = acfg_get(&pb->cfg, "ANSIBLE_ROLES_PATH", "roles_path");
-  cleanup_free char *dflt =
-      xasprintf("%s/.ansible/roles:/usr/share/ansible/roles:"
-                "/etc/ansible/roles", home ? home : "");
-  cleanup_free char *search =
-      xasprintf("%s/roles:%s:%s", pbdir, path ? path : dflt, pbdir);
-  for (char *save = NULL, *dir = strtok_r(search, ":", &save); dir;
-       dir = strtok_r(NULL, ":", &save)) {
-    char *cand = xasprintf("%s/%s", dir, PLAY_ROLE_NAME);
-    struct stat st;
-    cleanup_free char *tasks = xasprintf("%s/tasks", cand);
-    if (stat(tasks, &st) == 0 && S_ISDIR(st.st_mode)) {
-      pb->role_dir = cand;
-      return 0;
-    }
-    free(cand);
-  }
-  msg_err_set(e, "role " PLAY_ROLE_NAME " not found in the roles path");
-  return -1;
-}
-
-/* The vault and the credentials; play vars override the vault's. */
-static int load_vars(struct pb *pb, struct msg_err *e) {
+/* The vault's variables, opened with the call's passwords: the command
+   line's, then the configured default. */
+static int load_vault(struct pb *pb, struct vars *vault, struct msg_err *e) {
   const char *files[CLI_MAX_VAULT_FILES + 1];
   size_t n = 0;
   for (; n < pb->cli.n_vault_files; n++)
@@ -133,38 +104,7 @@ static int load_vars(struct pb *pb, struct msg_err *e) {
   cleanup_free char *dir = playbook_dir(pb);
   cleanup_free char *path =
       vf[0] == '/' ? xstrdup(vf) : xasprintf("%s/%s", dir, vf);
-  if (vault_read_vars(path, files, n, &pb->vars, e) < 0)
-    return -1;
-  vars_merge(&pb->vars, &pb->play.vars);
-  return creds_from_vars(&pb->creds, &pb->vars, e);
-}
-
-/* VAR's value when the action DEF uses it, else NULL (vm_list ignores the
-   vm_id the devkit passes along). */
-static const char *act_var(const struct act_def *def, const struct vars *vars,
-                           const char *var) {
-  return util_str_in(var, def->needs) ? vars_get(vars, var) : NULL;
-}
-
-static int build_call(struct pb *pb, struct msg_err *e) {
-  const char *name = vars_get(&pb->play.vars, "proxmox_vm_action");
-  const struct act_def *def = name ? act_find(name) : NULL;
-  if (!def) {
-    msg_err_set(e, "proxmox_vm_action %.40s is not answered here",
-                name ? name : "(none)");
-    return -1;
-  }
-  double cap = act_timeout_cap();
-  pb->call = (struct act_call){
-      .def = def,
-      .node = pb->creds.node,
-      .vm_id = act_var(def, &pb->vars, "vm_id"),
-      .vm_name = act_var(def, &pb->vars, "vm_name"),
-      .snap_name = act_var(def, &pb->vars, "vm_snapshot_name"),
-      .snap_desc = act_var(def, &pb->vars, "vm_snapshot_description"),
-      .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
-  };
-  return act_check(&pb->call, e);
+  return vault_read_vars(path, files, n, vault, e);
 }
 
 /* All the checks that can send the call back to Ansible. */
@@ -186,12 +126,20 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
       msg_err_set(e, "host %.64s is not in the inventory", pb->play.hosts);
     return -1;
   }
-  if (find_role(pb, e) < 0 || load_vars(pb, e) < 0 || build_call(pb, e) < 0)
+  cleanup_free char *pbdir = playbook_dir(pb);
+  if (!(pb->role_dir = acfg_find_role(&pb->cfg, pbdir, PLAY_ROLE_NAME, e)))
+    return -1;
+  struct vars vault = {0};
+  int rc = load_vault(pb, &vault, e);
+  if (rc == 0)
+    rc = job_build(&pb->job, &vault, &pb->play.vars, e);
+  vars_clear(&vault);
+  if (rc < 0)
     return -1;
   msg_profile("inventory, role, vault (PBKDF2, AES)");
-  struct pve_creds pc = creds_for_pve(&pb->creds);
+  struct pve_creds pc = creds_for_pve(&pb->job.creds);
   if (!(pb->pve = pve_new(&pc, e)) ||
-      probe_decide(pb->pve, &pb->creds, &pb->list, e) < 0)
+      probe_decide(pb->pve, &pb->job.creds, &pb->list, e) < 0)
     return -1;
   return 0;
 }
@@ -206,7 +154,7 @@ static cJSON *failure_result(const struct pb *pb,
   cJSON_AddStringToObject(r, "msg", out->msg);
   cJSON_AddBoolToObject(r, "redirected", false);
   cJSON_AddNumberToObject(r, "status", out->unreachable ? -1 : out->http_status);
-  char *url = xasprintf("https://%s/api2/json%s", pb->creds.host, out->url);
+  char *url = xasprintf("https://%s/api2/json%s", pb->job.creds.host, out->url);
   cJSON_AddStringToObject(r, "url", url);
   free(url);
   return r;
@@ -238,8 +186,8 @@ static int finish_doc(struct pb *pb, struct doc *d, struct act_outcome *out) {
     cJSON_AddBoolToObject(dbg, "_ansible_verbose_always", true);
     cJSON_AddStringToObject(dbg, "action", "debug");
     cJSON_AddBoolToObject(dbg, "changed", false);
-    cJSON_AddItemToObject(dbg, pb->call.def->name, steal_pointer(&out->result));
-    doc_add_task(d, pb->call.def->print_task, role_path, dbg, false);
+    cJSON_AddItemToObject(dbg, pb->job.call.def->name, steal_pointer(&out->result));
+    doc_add_task(d, pb->job.call.def->print_task, role_path, dbg, false);
   } else {
     doc_add_task(d, out->failed_task, role_path, failure_result(pb, out),
                  true);
@@ -263,7 +211,7 @@ int run_playbook(struct fb *fb, char **argv) {
     pb_clear(&pb);
     fb_exec(fb, e.text);
   }
-  const struct act_call *call = &pb.call;
+  const struct act_call *call = &pb.job.call;
   msg_trace("r42intercept: fast path: %s%s%s on %s via the Proxmox API",
             call->def->name, call->vm_id ? " vm " : "",
             call->vm_id ? call->vm_id : "", call->node);
@@ -272,7 +220,7 @@ int run_playbook(struct fb *fb, char **argv) {
   struct act_outcome out;
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
   if (failed && (out.unreachable || out.http_status != 200))
-    cache_forget(&pb.creds); /* the API let us down: probe next time */
+    cache_forget(&pb.job.creds); /* the API let us down: probe next time */
   if (failed)
     msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
               call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",

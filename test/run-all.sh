@@ -29,6 +29,15 @@ for t in build/unit/test-*; do
     fi
 done
 
+echo "# simulator self-test"
+if ! python3 -m unittest -v test/sim/test_pvesim.py >"$R42_TEST_TMP/sim-selftest.log" 2>&1; then
+    echo "not ok - simulator self-test failed (see below)" | count_tap
+    tail -20 "$R42_TEST_TMP/sim-selftest.log"
+fi
+sed -n -e 's/^\(test[^ ]*\) .* \.\.\. ok$/ok - simulator: \1/p' \
+    -e 's/^\(test[^ ]*\) .* \.\.\. \(FAIL\|ERROR\)$/not ok - simulator: \1/p' \
+    "$R42_TEST_TMP/sim-selftest.log" | count_tap
+
 echo "# integration tests (bats)"
 # shellcheck disable=SC2086
 bats --tap ${BATS_ARGS:-} test/bats | count_tap

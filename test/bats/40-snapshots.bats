@@ -5,6 +5,10 @@
 
 load ../lib/common
 
+# These tests are about the playbook level: the fixture scripts run, their
+# ansible-playbook calls are answered (50-scripts.bats covers the script level).
+export RANGE42_PROXMOX_API_SCRIPTS=off
+
 setup_file() { r42_file_env_up; }
 teardown_file() { r42_file_env_down; }
 setup() { r42_reset; }

@@ -1,0 +1,53 @@
+/* job.c: turns a play's variables into an action call: which action, on
+ * which VM, with which credentials.  Shared by the playbook-level path
+ * (one play) and the script-level path (one play per stdin line).  It
+ * neither reads files nor talks to the API. */
+#include "job.h"
+
+#include <string.h>
+
+/* VAR's value when the action DEF uses it, else NULL (vm_list ignores the
+   vm_id the devkit passes along). */
+static const char *act_var(const struct act_def *def, const struct vars *vars,
+                           const char *var) {
+  return util_str_in(var, def->needs) ? vars_get(vars, var) : NULL;
+}
+
+int job_build(struct job *job, const struct vars *vault,
+              const struct vars *play, struct msg_err *e) {
+  memset(job, 0, sizeof *job);
+  const char *name = vars_get(play, "proxmox_vm_action");
+  const struct act_def *def = name ? act_find(name) : NULL;
+  if (!def) {
+    msg_err_set(e, "proxmox_vm_action %.40s is not answered here",
+                name ? name : "(none)");
+    return -1;
+  }
+  vars_merge(&job->vars, vault);
+  vars_merge(&job->vars, play);
+  if (creds_from_vars(&job->creds, &job->vars, e) < 0) {
+    job_clear(job);
+    return -1;
+  }
+  double cap = act_timeout_cap();
+  job->call = (struct act_call){
+      .def = def,
+      .node = job->creds.node,
+      .vm_id = act_var(def, &job->vars, "vm_id"),
+      .vm_name = act_var(def, &job->vars, "vm_name"),
+      .snap_name = act_var(def, &job->vars, "vm_snapshot_name"),
+      .snap_desc = act_var(def, &job->vars, "vm_snapshot_description"),
+      .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
+  };
+  if (act_check(&job->call, e) < 0) {
+    job_clear(job);
+    return -1;
+  }
+  return 0;
+}
+
+void job_clear(struct job *job) {
+  vars_clear(&job->vars);
+  creds_clear(&job->creds);
+  memset(job, 0, sizeof *job);
+}

@@ -1,0 +1,27 @@
+/* job.h: one action call assembled from a play's variables (see job.c). */
+#ifndef R42_JOB_H
+#define R42_JOB_H
+
+#include "action.h"
+#include "creds.h"
+#include "vars.h"
+
+/* Everything one call needs; the call's strings point into vars/creds. */
+struct job {
+  struct vars vars;      /* the vault's variables, the play's over them */
+  struct creds creds;    /* API endpoint, token and node */
+  struct act_call call;  /* the action and its per-VM values */
+};
+
+/* Builds JOB from the vault's variables VAULT and the include_role vars
+   PLAY (which override them, as Ansible's precedence does): the
+   credentials, the action named by proxmox_vm_action, its values, and the
+   task timeout (capped by RANGE42_PROXMOX_API_TASK_TIMEOUT).  Returns 0,
+   or -1 with E set when anything is missing or not ours.  Free with
+   job_clear(). */
+int job_build(struct job *job, const struct vars *vault,
+              const struct vars *play, struct msg_err *e) R42_WARN_UNUSED;
+
+void job_clear(struct job *job);
+
+#endif

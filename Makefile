@@ -4,6 +4,7 @@
 PREFIX   ?= /usr
 LIBDIR   ?= $(PREFIX)/lib/r42intercept
 BINDIR   ?= $(PREFIX)/bin
+DOCDIR   ?= $(PREFIX)/share/doc/r42intercept
 DESTDIR  ?=
 BUILD    ?= build
 
@@ -96,15 +97,17 @@ deps:
 	@bash contrib/deps.sh
 
 install: $(BUILD)/install/libr42intercept.so $(RUNNER)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BUILD)/install/libr42intercept.so $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(RUNNER) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 README.md contrib/range42-context.sh contrib/ci-example.yml $(DESTDIR)$(DOCDIR)/
 	sed 's|@LIBDIR@|$(LIBDIR)|' contrib/r42intercept.in > $(DESTDIR)$(BINDIR)/r42intercept
 	chmod 0755 $(DESTDIR)$(BINDIR)/r42intercept
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libr42intercept.so \
 	  $(DESTDIR)$(LIBDIR)/r42intercept-runner $(DESTDIR)$(BINDIR)/r42intercept
+	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 check-asan:

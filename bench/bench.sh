@@ -8,5 +8,7 @@ top="$(cd "$(dirname "$0")/.." && pwd)"
 source "$top/test/lib/env.sh"
 dir="$(mktemp -d /tmp/r42-bench.XXXXXX)"
 trap 'r42_env_down "$dir/env"; rm -rf "$dir"' EXIT
-r42_env_up "$dir/env" --vms 20
+r42_env_up "$dir/env" --vms 21   # 20 VMs and one template
+export XDG_RUNTIME_DIR="$dir/run"  # a probe cache of the benchmark's own
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
 python3 "$top/bench/bench.py"

@@ -8,7 +8,7 @@ top="$(cd "$(dirname "$0")/.." && pwd)"
 source "$top/test/lib/env.sh"
 
 dir="$(mktemp -d /tmp/r42-demo.XXXXXX)"
-trap 'r42_env_down "$dir"; rm -rf "$dir"' EXIT
+trap 'r42_env_down "$dir/env"; rm -rf "$dir"' EXIT
 echo "r42intercept demo: starting the Proxmox API simulator and a test devkit in $dir"
 r42_env_up "$dir/env"
 

@@ -2,7 +2,7 @@
 # profile) that runs devkit scripts, to make every devkit call go through
 # r42intercept.  Nothing else changes: remove the line to go back.
 #
-#   . /usr/share/doc/r42intercept/range42-context.sh
+#   . /usr/share/doc/r42intercept/range42-context.sh   (make install puts it there)
 r42_lib=/usr/lib/r42intercept/libr42intercept.so
 if [ -e "$r42_lib" ]; then
     case " ${LD_PRELOAD:-} " in

@@ -4,6 +4,10 @@
  * neither reads files nor talks to the API. */
 #include "job.h"
 
+#include "cache.h"
+
+#include <stdlib.h>
+
 #include <string.h>
 
 /* VAR's value when the action DEF uses it, else NULL (vm_list ignores the
@@ -50,4 +54,18 @@ void job_clear(struct job *job) {
   vars_clear(&job->vars);
   creds_clear(&job->creds);
   memset(job, 0, sizeof *job);
+}
+
+void job_report_failure(const struct job *job, const struct act_outcome *out) {
+  if (out->unreachable || out->http_status != 200)
+    cache_forget(&job->creds);
+  const struct act_call *call = &job->call;
+  msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
+            call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
+            out->msg);
+}
+
+bool job_strict(void) {
+  const char *v = getenv("RANGE42_PROXMOX_API_STRICT");
+  return v && strcmp(v, "1") == 0;
 }

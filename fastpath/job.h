@@ -24,4 +24,12 @@ int job_build(struct job *job, const struct vars *vault,
 
 void job_clear(struct job *job);
 
+/* After a failed act_run() of JOB: prints the per-VM trace line and, when
+   the API itself let us down (no answer, an HTTP error), forgets the
+   cached probe verdict so the next call probes again. */
+void job_report_failure(const struct job *job, const struct act_outcome *out);
+
+/* RANGE42_PROXMOX_API_STRICT=1: a failed VM ends the call with status 2. */
+bool job_strict(void);
+
 #endif

@@ -9,6 +9,7 @@
 #include "run.h"
 
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,8 @@ int main(int argc, char **argv) {
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");
+  if (sodium_init() < 0)
+    die("libsodium cannot be initialised");
   const char *path = argv[2];
   char **prog_argv = argv + 3;
   int prog = 0;

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define PVE_MAX_BODY (16 * 1024 * 1024)
 #define PVE_CONNECT_TIMEOUT_MS 2000L
@@ -33,6 +34,13 @@ static bool plain_host(const char *host) {
                                "0123456789.-:[]") == strlen(host);
 }
 
+static struct curl_slist *append(struct curl_slist *list, const char *h) {
+  struct curl_slist *longer = curl_slist_append(list, h);
+  if (!longer)
+    die_oom();
+  return longer;
+}
+
 /* The request headers, the secret's line built in wiped memory; JSON adds
    a JSON content type (form bodies get curl's default form type). */
 static struct curl_slist *auth_headers(const struct pve_creds *c,
@@ -42,14 +50,12 @@ static struct curl_slist *auth_headers(const struct pve_creds *c,
   char *line = secret_alloc(len);
   snprintf(line, len + 1, "Authorization: PVEAPIToken=%s!%s=%s", c->user,
            c->token_id, c->secret);
-  struct curl_slist *list = curl_slist_append(NULL, line);
+  struct curl_slist *list = append(NULL, line);
   secret_free(line);
-  list = curl_slist_append(list, "Accept: application/json");
-  list = curl_slist_append(list, "Expect:");
+  list = append(list, "Accept: application/json");
+  list = append(list, "Expect:");
   if (json)
-    list = curl_slist_append(list, "Content-Type: application/json");
-  if (!list)
-    die_oom();
+    list = append(list, "Content-Type: application/json");
   return list;
 }
 
@@ -87,7 +93,8 @@ static curl_socket_t pve_open_cb(void *arg, curlsocktype purpose,
   struct pve *pve = arg;
   (void)purpose;
   pve->connections++;
-  return socket(addr->family, addr->socktype, addr->protocol);
+  /* close-on-exec: a fall-back exec must not inherit the connection */
+  return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e) {

@@ -8,7 +8,6 @@
 #include "run.h"
 
 #include "acfg.h"
-#include "cache.h"
 #include "action.h"
 #include "cli.h"
 #include "doc.h"
@@ -199,11 +198,6 @@ static int finish_doc(struct pb *pb, struct doc *d, struct act_outcome *out) {
   return util_write_all(STDOUT_FILENO, text.data, text.len);
 }
 
-static bool strict_mode(void) {
-  const char *v = getenv("RANGE42_PROXMOX_API_STRICT");
-  return v && strcmp(v, "1") == 0;
-}
-
 int run_playbook(struct fb *fb, char **argv) {
   struct pb pb = {0};
   struct msg_err e = {{0}};
@@ -219,18 +213,14 @@ int run_playbook(struct fb *fb, char **argv) {
   start_doc(&pb, &d);
   struct act_outcome out;
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
-  if (failed && (out.unreachable || out.http_status != 200))
-    cache_forget(&pb.job.creds); /* the API let us down: probe next time */
   if (failed)
-    msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
-              call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
-              out.msg);
+    job_report_failure(&pb.job, &out);
   int rc = finish_doc(&pb, &d, &out) < 0 ? 1 : 0;
   doc_clear(&d);
   msg_profile("output");
   cJSON_Delete(out.result);
   pb_clear(&pb);
-  if (rc == 0 && failed && strict_mode())
+  if (rc == 0 && failed && job_strict())
     rc = 2;
   return rc;
 }

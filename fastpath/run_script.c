@@ -14,7 +14,6 @@
 
 #include "../shim/match.h"
 #include "acfg.h"
-#include "cache.h"
 #include "devkit.h"
 #include "inventory.h"
 #include "job.h"
@@ -49,8 +48,7 @@ struct sc {
   size_t n_nodes;
   struct dk_request *reqs;
   size_t n_reqs;
-  bool strict;
-  int failures;
+  bool strict;               /* RANGE42_PROXMOX_API_STRICT=1 */
 };
 
 /* What became of one line. */
@@ -100,18 +98,17 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
     }
     return 0;
   }
+  /* list scripts take one filter (a second word is an error unless the
+     first was empty); the snapshot changes hang on any word */
   bool takes_filter = k == DK_LIST || k == DK_SNAP_LIST;
-  bool have_filter = false;
   for (int i = 1; argv[i]; i++) {
     if (!strcmp(argv[i], "--json"))
       continue;
-    if (argv[i][0] == '-' || !takes_filter ||
-        (have_filter && c->filter && *c->filter)) {
+    if (argv[i][0] == '-' || !takes_filter || (c->filter && *c->filter)) {
       msg_err_set(e, "argument %.40s", argv[i]);
       return -1;
     }
     c->filter = argv[i];
-    have_filter = true;
   }
   if (c->filter && !*c->filter)
     c->filter = NULL;
@@ -125,10 +122,10 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
   const char *devkits = getenv("RANGE42_ANSIBLE_ROLES__DEVKITS_DIR");
   const char *invdir = getenv("RANGE42_ANSIBLE_ROLES__INVENTORY_DIR");
   const char *pw = getenv("RANGE42_VAULT_PASSWORD_FILE");
-  if (!pw)
+  if (!pw || !*pw)
     pw = DEFAULT_PASSWORD_FILE;
   struct stat st;
-  if (!devkits || !invdir) {
+  if (!devkits || !*devkits || !invdir || !*invdir) {
     msg_err_set(e, "RANGE42_ANSIBLE_ROLES__DEVKITS_DIR or "
                    "RANGE42_ANSIBLE_ROLES__INVENTORY_DIR is not set");
     return -1;
@@ -252,11 +249,7 @@ static enum line_rc run_action(struct sc *c, const cJSON *req,
         *result = out.result;
         rc = LINE_DONE;
       } else {
-        if (out.unreachable || out.http_status != 200)
-          cache_forget(&job.creds);
-        msg_trace("r42intercept: %s%s%s failed: %s", action,
-                  job.call.vm_id ? " vm " : "",
-                  job.call.vm_id ? job.call.vm_id : "", out.msg);
+        job_report_failure(&job, &out);
         rc = LINE_FAILED;
       }
     }
@@ -359,22 +352,14 @@ static enum line_rc act_and_print(struct sc *c, const cJSON *req,
   return rc;
 }
 
-static enum line_rc line_list(struct sc *c, const cJSON *req,
-                              struct msg_err *e) {
+/* The list scripts: ACTION's array, one line per item (KEY filtered,
+   DROP removed). */
+static enum line_rc line_items(struct sc *c, const cJSON *req,
+                               const char *action, const char *key,
+                               const char *drop, struct msg_err *e) {
   cJSON *result;
-  enum line_rc rc = run_action(c, req, "vm_list", &result, e);
-  if (rc == LINE_DONE && print_items(c, result, "vm_name", "vm_meta") < 0)
-    die("cannot write to stdout: %s", strerror(errno));
-  cJSON_Delete(result);
-  return rc;
-}
-
-static enum line_rc line_snap_list(struct sc *c, const cJSON *req,
-                                   struct msg_err *e) {
-  cJSON *result;
-  enum line_rc rc = run_action(c, req, "snapshot_vm_list", &result, e);
-  if (rc == LINE_DONE &&
-      print_items(c, result, "vm_snapshot_name", NULL) < 0)
+  enum line_rc rc = run_action(c, req, action, &result, e);
+  if (rc == LINE_DONE && print_items(c, result, key, drop) < 0)
     die("cannot write to stdout: %s", strerror(errno));
   cJSON_Delete(result);
   return rc;
@@ -503,7 +488,7 @@ static enum line_rc run_line(struct sc *c, const cJSON *req,
                              struct msg_err *e) {
   switch (c->s->kind) {
   case DK_LIST:
-    return line_list(c, req, e);
+    return line_items(c, req, "vm_list", "vm_name", "vm_meta", e);
   case DK_LIFECYCLE:
     return act_and_print(c, req, c->s->action, e);
   case DK_EXTRACT:
@@ -511,7 +496,8 @@ static enum line_rc run_line(struct sc *c, const cJSON *req,
   case DK_SNAP_CREATE:
     return line_snap_create(c, req, e);
   case DK_SNAP_LIST:
-    return line_snap_list(c, req, e);
+    return line_items(c, req, "snapshot_vm_list", "vm_snapshot_name", NULL,
+                      e);
   case DK_SNAP_REVERT:
   case DK_SNAP_DELETE:
     return line_snap_change(c, req, e);
@@ -582,8 +568,7 @@ static int understand(struct sc *c, char **argv, int prog,
 int run_script(struct fb *fb, char **argv, int prog) {
   struct sc c = {.fb = fb};
   c.s = dk_find(match_basename(argv[prog]));
-  const char *strict = getenv("RANGE42_PROXMOX_API_STRICT");
-  c.strict = strict && !strcmp(strict, "1");
+  c.strict = job_strict();
   struct msg_err e = {{0}};
   if (!c.s || understand(&c, argv, prog, &e) < 0) {
     sc_clear(&c);

@@ -96,6 +96,17 @@ static int is_executable(const char *path) {
          access(path, X_OK) == 0;
 }
 
+/* Fills ARGS (ARGC + 4 slots) with the runner's command line for PATH
+   ARGV: runner --r42-exec PATH ARGV... NULL. */
+static void runner_argv(char **args, const char *path, char *const argv[],
+                        int argc, char *const envp[]) {
+  args[0] = (char *)runner_path(envp);
+  args[1] = (char *)MATCH_RUNNER_MARK;
+  args[2] = (char *)path;
+  memcpy(&args[3], argv, (size_t)argc * sizeof(char *));
+  args[argc + 3] = NULL;
+}
+
 /* Execs the runner in place of PATH ARGV.  Returns only if that failed
    (runner missing): the caller then makes the original call. */
 static void reroute(const char *path, char *const argv[],
@@ -104,11 +115,7 @@ static void reroute(const char *path, char *const argv[],
   if (argc > HOOK_MAX_ARGS)
     return;
   char *args[argc + 4];
-  args[0] = (char *)runner_path(envp);
-  args[1] = (char *)MATCH_RUNNER_MARK;
-  args[2] = (char *)path;
-  memcpy(&args[3], argv, (size_t)argc * sizeof(char *));
-  args[argc + 3] = NULL;
+  runner_argv(args, path, argv, argc, envp);
   sys_execve(args[0], args, envp);
 }
 
@@ -118,7 +125,7 @@ static void exec_as_shell_script(const char *file, char *const argv[],
   int argc = count_args(argv);
   if (argc > HOOK_MAX_ARGS)
     return;
-  char *args[argc + 2];
+  char *args[argc > 1 ? argc + 2 : 3]; /* sh FILE ARGV[1..] NULL */
   args[0] = (char *)"/bin/sh";
   args[1] = (char *)file;
   for (int i = 1; i < argc; i++)
@@ -149,7 +156,7 @@ static int join_path(char *buf, size_t size, const char *dir, size_t dirlen,
 static int search_path(const char *file, char *const argv[],
                        char *const envp[], const char *path,
                        int shell_fallback) {
-  if (strlen(file) > NAME_MAX) {
+  if (strlen(file) >= NAME_MAX) { /* glibc: the name and its NUL */
     errno = ENAMETOOLONG;
     return -1;
   }
@@ -268,19 +275,23 @@ HOOK_API int execveat(int dirfd, const char *path, char *const argv[],
   return sys_execveat(dirfd, path, argv, envp, flags);
 }
 
+/* "/proc/self/fd/N" for FD, without stdio. */
+static void fd_link(char *buf, int fd) {
+  char digits[12];
+  int n = 0;
+  for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
+    digits[n++] = (char)('0' + v % 10);
+  memcpy(buf, "/proc/self/fd/", 14);
+  for (int i = 0; i < n; i++)
+    buf[14 + i] = digits[n - 1 - i];
+  buf[14 + n] = '\0';
+}
+
 HOOK_API int fexecve(int fd, char *const argv[], char *const envp[]) {
   char link[32], path[PATH_MAX];
   int saved = errno;
   /* The descriptor's file name, when it still has one. */
-  const char digits[] = "0123456789";
-  char num[12];
-  int n = 0;
-  for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
-    num[n++] = digits[v % 10];
-  memcpy(link, "/proc/self/fd/", 14);
-  for (int i = 0; i < n; i++)
-    link[14 + i] = num[n - 1 - i];
-  link[14 + n] = '\0';
+  fd_link(link, fd);
   ssize_t len = fd >= 0 ? readlink(link, path, sizeof path - 1) : -1;
   if (len > 0 && path[0] == '/') {
     path[len] = '\0';
@@ -290,71 +301,62 @@ HOOK_API int fexecve(int fd, char *const argv[], char *const envp[]) {
   return sys_execveat(fd, "", argv, envp, AT_EMPTY_PATH);
 }
 
-/* The list forms count their arguments (bounded), then build argv in a
-   stack array of that size. */
-static int count_list(const char *first, va_list ap) {
-  va_list copy;
-  va_copy(copy, ap);
-  int n = 0;
-  for (const char *a = first; a && n <= HOOK_MAX_ARGS; a = va_arg(copy, char *))
-    n++;
-  va_end(copy);
-  return n;
-}
+/* The list forms (execl, execle, execlp) count their arguments, build
+   argv in a stack array of that size, and go on as execve/execvp.  More
+   than HOOK_MAX_ARGS arguments fail with E2BIG. */
+enum list_form { LIST_EXECL, LIST_EXECLE, LIST_EXECLP };
 
-static void fill_list(char **args, int n, const char *first, va_list ap) {
-  args[0] = (char *)first;
+static int exec_list(enum list_form form, const char *path, const char *arg,
+                     va_list *ap) {
+  va_list count;
+  va_copy(count, *ap);
+  int n = 0;
+  for (const char *a = arg; a && n <= HOOK_MAX_ARGS; a = va_arg(count, char *))
+    n++;
+  va_end(count);
+  if (n > HOOK_MAX_ARGS) {
+    errno = E2BIG;
+    return -1;
+  }
+  char *args[n + 1];
+  args[0] = (char *)arg;
   for (int i = 1; i < n; i++)
-    args[i] = va_arg(ap, char *);
+    args[i] = va_arg(*ap, char *);
   if (n > 0)
-    (void)va_arg(ap, char *); /* the terminating NULL */
+    (void)va_arg(*ap, char *); /* the terminating NULL */
   args[n] = NULL;
+  switch (form) {
+  case LIST_EXECLE:
+    return do_execve(path, args, va_arg(*ap, char *const *));
+  case LIST_EXECLP:
+    return do_execvpe(path, args, environ, 1);
+  default:
+    return do_execve(path, args, environ);
+  }
 }
 
 HOOK_API int execl(const char *path, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int n = count_list(arg, ap);
-  if (n > HOOK_MAX_ARGS) {
-    va_end(ap);
-    errno = E2BIG;
-    return -1;
-  }
-  char *args[n + 1];
-  fill_list(args, n, arg, ap);
+  int rc = exec_list(LIST_EXECL, path, arg, &ap);
   va_end(ap);
-  return do_execve(path, args, environ);
+  return rc;
 }
 
 HOOK_API int execle(const char *path, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int n = count_list(arg, ap);
-  if (n > HOOK_MAX_ARGS) {
-    va_end(ap);
-    errno = E2BIG;
-    return -1;
-  }
-  char *args[n + 1];
-  fill_list(args, n, arg, ap);
-  char *const *envp = va_arg(ap, char *const *);
+  int rc = exec_list(LIST_EXECLE, path, arg, &ap);
   va_end(ap);
-  return do_execve(path, args, envp);
+  return rc;
 }
 
 HOOK_API int execlp(const char *file, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int n = count_list(arg, ap);
-  if (n > HOOK_MAX_ARGS) {
-    va_end(ap);
-    errno = E2BIG;
-    return -1;
-  }
-  char *args[n + 1];
-  fill_list(args, n, arg, ap);
+  int rc = exec_list(LIST_EXECLP, file, arg, &ap);
   va_end(ap);
-  return do_execvpe(file, args, environ, 1);
+  return rc;
 }
 
 /* ---- posix_spawn ------------------------------------------------------ */
@@ -378,9 +380,9 @@ static posix_spawn_fn real_posix_spawnp(void) {
   return next_spawn("posix_spawnp", &cache);
 }
 
-/* Spawns the runner in place of PATH when that is ours.  Returns -1 when it
-   did not try (the caller spawns the original), else posix_spawn's result.
-   A relative PATH is left alone when file actions could change directory. */
+/* Spawns the runner in place of PATH.  Returns 0 when the runner was
+   spawned; anything else means the caller spawns the original (a relative
+   PATH is left alone when file actions could change directory). */
 static int spawn_rerouted(pid_t *pid, const char *path,
                           const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[],
@@ -389,11 +391,7 @@ static int spawn_rerouted(pid_t *pid, const char *path,
   if (argc > HOOK_MAX_ARGS || (actions && path[0] != '/'))
     return -1;
   char *args[argc + 4];
-  args[0] = (char *)runner_path(envp);
-  args[1] = (char *)MATCH_RUNNER_MARK;
-  args[2] = (char *)path;
-  memcpy(&args[3], argv, (size_t)argc * sizeof(char *));
-  args[argc + 3] = NULL;
+  runner_argv(args, path, argv, argc, envp);
   posix_spawn_fn spawn = real_posix_spawn();
   if (!spawn || !is_executable(args[0]))
     return -1;
@@ -407,9 +405,8 @@ HOOK_API int posix_spawn(pid_t *pid, const char *path,
   int saved = errno, prog;
   if (match_exec(path, argv, &prog) != MATCH_NONE &&
       is_executable(path)) {
-    int rc = spawn_rerouted(pid, path, actions, attr, argv, envp);
-    if (rc >= 0)
-      return rc;
+    if (spawn_rerouted(pid, path, actions, attr, argv, envp) == 0)
+      return 0;
   }
   errno = saved;
   posix_spawn_fn spawn = real_posix_spawn();
@@ -433,11 +430,9 @@ HOOK_API int posix_spawnp(pid_t *pid, const char *file,
                  ? resolved
                  : NULL;
     }
-    if (path && is_executable(path)) {
-      int rc = spawn_rerouted(pid, path, actions, attr, argv, envp);
-      if (rc >= 0)
-        return rc;
-    }
+    if (path && is_executable(path) &&
+        spawn_rerouted(pid, path, actions, attr, argv, envp) == 0)
+      return 0;
   }
   errno = saved;
   posix_spawn_fn spawn = real_posix_spawnp();

@@ -1,0 +1,144 @@
+/* test-devkit.c: the devkit's behaviour as devkit.c reproduces it: stdin
+ * lines to request objects (jq's fromjson and defaults), jq -r values,
+ * the playbook text, name filters and %b traces.  Expected values were
+ * taken from jq 1.6 and bash 5.2 (see the comments). */
+#include "devkit.h"
+#include "jout.h"
+#include "play.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+/* The requests of INPUT as jq -c lines, or "ERROR". */
+static char *requests(const char *input, const char *key) {
+  struct dk_request *reqs;
+  size_t n;
+  struct msg_err e = {{0}};
+  if (dk_requests(input, strlen(input), key, "px-vault", "", &reqs, &n, &e) <
+      0)
+    return xstrdup("ERROR");
+  struct buf b;
+  buf_init(&b, 1 << 16);
+  for (size_t i = 0; i < n; i++)
+    if (dk_jq_line(&b, reqs[i].obj) < 0)
+      printf("# render failed\n");
+  dk_requests_free(reqs, n);
+  return b.data ? b.data : xstrdup("");
+}
+
+static void test_requests(void) {
+  /* printf '%s\n' LINE | jq -R -c '(fromjson? // .) as $v | if ($v|type)
+     == "object" then $v else {vm_id: $v} end' | jq -c '.proxmox_node //=
+     "px-vault" | .action = ""' */
+  static const struct {
+    const char *in, *want;
+  } cases[] = {
+      {"100\n", "{\"vm_id\":100,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"007", "{\"vm_id\":7,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"px-testing\n",
+       "{\"vm_id\":\"px-testing\",\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"{\"proxmox_node\":null,\"vm_id\":1,\"action\":\"x\"}\n",
+       "{\"proxmox_node\":\"px-vault\",\"vm_id\":1,\"action\":\"\"}\n"},
+      {"{\"vm_id\":1.0,\"proxmox_node\":\"n2\",\"d\":\"caf\\u00e9\"}\n",
+       "{\"vm_id\":1,\"proxmox_node\":\"n2\",\"d\":\"caf\xc3\xa9\",\"action\":\"\"}\n"},
+      {"\n", "{\"vm_id\":\"\",\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"1\n2\n",
+       "{\"vm_id\":1,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"
+       "{\"vm_id\":2,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"", ""},
+      /* forms we do not claim to read like jq */
+      {"true\n", "ERROR"},
+      {"null\n", "ERROR"},
+      {"1.5\n", "ERROR"},
+      {"[1]\n", "ERROR"},
+      {"{\"a\":{\"b\":1}}\n", "ERROR"},
+      {"{\"a\":1,\"a\":2}\n", "ERROR"},
+      {"{\"a\":1}x\n", "ERROR"},
+      {"two words\n", "ERROR"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *got = requests(cases[i].in, "vm_id");
+    ok_str(got, cases[i].want, "stdin line %zu becomes the devkit's request",
+           i + 1);
+    free(got);
+  }
+}
+
+static void test_raw_values(void) {
+  /* jq -r '.v // empty' */
+  static const struct {
+    const char *json, *want;
+  } cases[] = {
+      {"{\"v\":\"text\\n\\n\"}", "text"}, {"{\"v\":100}", "100"},
+      {"{\"v\":1e3}", "1000"},            {"{\"v\":0.5}", "0.5"},
+      {"{\"v\":true}", "true"},           {"{\"v\":false}", ""},
+      {"{\"v\":null}", ""},               {"{}", ""},
+      {"{\"v\":[1]}", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *obj = cJSON_Parse(cases[i].json);
+    char *got = dk_raw_value(cJSON_GetObjectItemCaseSensitive(obj, "v"));
+    ok_str(got, cases[i].want, "jq -r of %s", cases[i].json);
+    free(got);
+    cJSON_Delete(obj);
+  }
+}
+
+static void test_playbook(void) {
+  cJSON *req = cJSON_Parse(
+      "{\"vm_id\":105,\"vm_snapshot_description\":\"say \\\"hi\\\" \\\\t\","
+      "\"proxmox_node\":\"px-testing\",\"action\":\"\",\"vm_cpu\":false}");
+  struct msg_err e = {{0}};
+  char *text = dk_playbook(req, "vm_start", "/d/secrets/default_vault.yml", &e);
+  ok_str(text,
+         "      - hosts: px-testing\n"
+         "        gather_facts: false\n"
+         "        vars_files:\n"
+         "          - \"/d/secrets/default_vault.yml\"\n"
+         "        tasks:\n"
+         "          - name: RUN range42-ansible_roles-proxmox_controller WITH "
+         "VARS\n"
+         "            include_role:\n"
+         "              name: range42-ansible_roles-proxmox_controller\n"
+         "            vars:\n"
+         "              proxmox_vm_action: \"vm_start\"\n"
+         "      \n"
+         "              vm_id: \"105\"\n"
+         "              proxmox_node: \"px-testing\"\n"
+         "              vm_snapshot_description: \"say \\\"hi\\\" \\t\"\n",
+         "the devkit's playbook: fields in its order, '\"' escaped, empty "
+         "ones left out");
+  struct play play;
+  ok(text && play_parse(text, strlen(text), &play, &e) == 0,
+     "it parses as the devkit's playbook (%s)", e.text);
+  /* YAML reads "\t" in a double-quoted scalar as a tab, as Ansible does */
+  ok_str(vars_get(&play.vars, "vm_snapshot_description"), "say \"hi\" \t",
+         "its values as Ansible reads them");
+  play_clear(&play);
+  free(text);
+  cJSON_AddItemToObject(req, "vm_name", cJSON_CreateArray());
+  ok(dk_playbook(req, "vm_start", "/v", &e) == NULL,
+     "an array value is refused (%s)", e.text);
+  cJSON_Delete(req);
+}
+
+static void test_regex(void) {
+  /* jq -c 'select(.vm_name | test($f; "i"))' */
+  ok(dk_regex_test("admin", "r42-ADMIN-x", NULL) == 1, "case-insensitive");
+  ok(dk_regex_test("^vuln-box-0[01]$", "vuln-box-01", NULL) == 1,
+     "anchors and brackets");
+  ok(dk_regex_test("^vuln$", "vuln-box-01", NULL) == 0, "no match");
+  ok(dk_regex_test("a|b", "xbx", NULL) == 1, "alternation");
+  ok(dk_regex_test("\\d+", "1", NULL) == -1, "backslash classes refused");
+  ok(dk_regex_test("(?i)x", "x", NULL) == -1, "Oniguruma groups refused");
+  ok(dk_regex_test("[[:alpha:]]", "x", NULL) == -1, "POSIX classes refused");
+  ok(dk_regex_test("(", "x", NULL) == -1, "an invalid regex is refused");
+}
+
+int main(void) {
+  test_requests();
+  test_raw_values();
+  test_playbook();
+  test_regex();
+  return tap_done();
+}

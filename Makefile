@@ -42,7 +42,7 @@ help:
 	@echo "make test       every test (unit + integration); ends 'N passed, N failed'"
 	@echo "make bench      benchmarks (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) (PREFIX=$(PREFIX))"
-	@echo "make check-asan / check-valgrind   unit tests under ASan+UBSan / valgrind"
+	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,13 +110,25 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
 
+# The unit tests, then every integration test with the runner built with
+# AddressSanitizer+UBSan (the shim itself is loaded into every process and
+# cannot be).  A sanitizer report fails the test that triggered it.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 check-asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" unit
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit build-asan/r42intercept-runner
 	@bash test/run-unit.sh build-asan
+	$(MAKE) all
+	R42INTERCEPT_RUNNER=$(CURDIR)/build-asan/r42intercept-runner \
+	  ASAN_OPTIONS=verify_asan_link_order=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bats test/bats
 
-check-valgrind: unit
+# The unit tests under valgrind, then the integration tests of the two
+# fast paths with the runner under valgrind (test/valgrind-runner.sh).
+check-valgrind: all unit
 	@R42_TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  bash test/run-unit.sh $(BUILD)
+	R42INTERCEPT_RUNNER=$(CURDIR)/test/valgrind-runner.sh \
+	  bats test/bats/20-actions.bats test/bats/50-scripts.bats
 
 format:
 	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch]

@@ -53,7 +53,8 @@ static double run_once(const char *preload, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: execbench N PRELOAD[,PRELOAD...] PROGRAM [ARGS]\n");
+    fprintf(stderr,
+            "usage: execbench N PRELOAD[,PRELOAD...] PROGRAM [ARGS]\n");
     return 2;
   }
   int n = atoi(argv[1]);
@@ -73,7 +74,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++)
       sum += t[i];
     qsort(t, (size_t)n, sizeof *t, cmp);
-    printf("%.1f %.1f %s\n", t[n / 2], sum / n, settings[j] ? settings[j] : ":");
+    printf("%.1f %.1f %s\n", t[n / 2], sum / n,
+           settings[j] ? settings[j] : ":");
   }
   free(times);
   return 0;

@@ -7,10 +7,10 @@
 
 /* The [defaults] settings of the ansible.cfg in effect. */
 struct acfg {
-  char *path;   /* the config file used, or NULL when none exists */
-  size_t n;     /* number of [defaults] entries */
-  char **keys;  /* lower-cased keys */
-  char **vals;  /* values, stripped */
+  char *path;  /* the config file used, or NULL when none exists */
+  size_t n;    /* number of [defaults] entries */
+  char **keys; /* lower-cased keys */
+  char **vals; /* values, stripped */
 };
 
 /* Finds the config file like Ansible (ANSIBLE_CONFIG, a directory meaning
@@ -22,20 +22,19 @@ int acfg_load(struct acfg *cfg, struct msg_err *e) R42_WARN_UNUSED;
 
 /* Reads the [defaults] of the config file PATH (as when ANSIBLE_CONFIG
    names it).  Returns 0, or -1 with E set.  Free with acfg_clear(). */
-int acfg_load_file(struct acfg *cfg, const char *path, struct msg_err *e)
-    R42_WARN_UNUSED;
+int acfg_load_file(struct acfg *cfg, const char *path,
+                   struct msg_err *e) R42_WARN_UNUSED;
 
 /* Parses INI TEXT as Python's configparser with inline ';' comments.
    Used by acfg_load(); exposed for the unit tests. */
-int acfg_parse(struct acfg *cfg, const char *text, struct msg_err *e)
-    R42_WARN_UNUSED;
+int acfg_parse(struct acfg *cfg, const char *text,
+               struct msg_err *e) R42_WARN_UNUSED;
 
 void acfg_clear(struct acfg *cfg);
 
 /* A setting: the environment variable ENV when set, else KEY from
    [defaults], else NULL.  The string belongs to the environment or CFG. */
-const char *acfg_get(const struct acfg *cfg, const char *env,
-                     const char *key);
+const char *acfg_get(const struct acfg *cfg, const char *env, const char *key);
 
 /* Checks that the stdout callback in effect (ANSIBLE_STDOUT_CALLBACK, else
    stdout_callback) is json (or ansible.posix.json) with no extra

@@ -28,8 +28,8 @@ static const char *const needs_snap[] = {"vm_id", "vm_name",
 static const struct act_def actions[] = {
     {"vm_list", "GET", "", NULL, false, 0, ACT_VM_LIST, needs_node,
      ROLE "VM LIST", NULL, ROLE "VM LIST - PRINT JSON"},
-    {"vm_start", "POST", "/{id}/status/start", NULL, false, 30,
-     ACT_VM_STATUS, needs_vm, ROLE "VM START", ROLE "VM START - FETCH STATUS",
+    {"vm_start", "POST", "/{id}/status/start", NULL, false, 30, ACT_VM_STATUS,
+     needs_vm, ROLE "VM START", ROLE "VM START - FETCH STATUS",
      ROLE "VM START - PRINT JSON"},
     {"vm_stop", "POST", "/{id}/status/shutdown", NULL, false, 30,
      ACT_VM_STATUS, needs_vm, ROLE "VM STOP - clean shutdown",
@@ -93,9 +93,9 @@ static bool all_digits(const char *s) {
 }
 
 static bool node_name(const char *s) {
-  return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
-                   strlen(s);
+  return *s &&
+         strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == strlen(s);
 }
 
 int act_check(const struct act_call *call, struct msg_err *e) {
@@ -166,8 +166,7 @@ static int request(struct pve *pve, const char *task, const char *method,
   if (pve_request(pve, method, path, kind, body, ACT_REQUEST_TIMEOUT, reply,
                   &err) < 0) {
     out->unreachable = true;
-    fail(out, task, path, 0, "Status code was -1 and not [200]: %s",
-         err.text);
+    fail(out, task, path, 0, "Status code was -1 and not [200]: %s", err.text);
     return -1;
   }
   if (reply->status != 200 || !reply->json) {
@@ -204,8 +203,8 @@ static int wait_task(struct pve *pve, const struct act_call *call,
     if (request(pve, task, "GET", path, PVE_BODY_FORM, NULL, &reply, out) < 0)
       return -1;
     cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
-    const char *status = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(data, "status"));
+    const char *status =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "status"));
     const char *exit = cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(data, "exitstatus"));
     bool running = !status || strcmp(status, "running") == 0;
@@ -251,12 +250,16 @@ static void copy_field(cJSON *to, const char *key, const cJSON *from,
 }
 
 static cJSON *vm_list_result(const struct act_call *call, const cJSON *data) {
-  static const char *const meta[][2] = {
-      {"cpu_current_usage", "cpu"}, {"cpu_allocated", "cpus"},
-      {"disk_current_usage", "disk"}, {"disk_read", "diskread"},
-      {"disk_write", "diskwrite"},  {"disk_max", "maxdisk"},
-      {"ram_current_usage", "mem"}, {"ram_max", "maxmem"},
-      {"net_in", "netin"},          {"net_out", "netout"}};
+  static const char *const meta[][2] = {{"cpu_current_usage", "cpu"},
+                                        {"cpu_allocated", "cpus"},
+                                        {"disk_current_usage", "disk"},
+                                        {"disk_read", "diskread"},
+                                        {"disk_write", "diskwrite"},
+                                        {"disk_max", "maxdisk"},
+                                        {"ram_current_usage", "mem"},
+                                        {"ram_max", "maxmem"},
+                                        {"net_in", "netin"},
+                                        {"net_out", "netout"}};
   cJSON *list = cJSON_CreateArray();
   const cJSON *vm;
   cJSON_ArrayForEach(vm, data) {
@@ -308,8 +311,8 @@ static cJSON *snap_raw_result(const struct act_call *call,
 /* GET status/current after the task: the VM's name and status. */
 static cJSON *vm_status_result(struct pve *pve, const struct act_call *call,
                                struct act_outcome *out) {
-  cleanup_free char *path = xasprintf("/nodes/%s/qemu/%s/status/current",
-                                      call->node, call->vm_id);
+  cleanup_free char *path =
+      xasprintf("/nodes/%s/qemu/%s/status/current", call->node, call->vm_id);
   struct pve_reply reply;
   if (request(pve, call->def->status_task, "GET", path, PVE_BODY_FORM, NULL,
               &reply, out) < 0)

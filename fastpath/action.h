@@ -16,17 +16,17 @@ enum act_shape {
 
 /* One action of the role, and how to answer it from the API. */
 struct act_def {
-  const char *name;       /* the role's proxmox_vm_action */
-  const char *method;     /* HTTP method of the first request */
-  const char *path;       /* its path after /nodes/{node}/qemu, with
-                             {id} and {snap} placeholders */
-  const char *form;       /* form body, or NULL */
-  bool snapshot_body;     /* JSON body {snapname, description} */
-  double timeout;         /* seconds to wait for its task; 0: no task */
+  const char *name;   /* the role's proxmox_vm_action */
+  const char *method; /* HTTP method of the first request */
+  const char *path;   /* its path after /nodes/{node}/qemu, with
+                         {id} and {snap} placeholders */
+  const char *form;   /* form body, or NULL */
+  bool snapshot_body; /* JSON body {snapname, description} */
+  double timeout;     /* seconds to wait for its task; 0: no task */
   enum act_shape shape;
   const char *const *needs; /* variables it requires, NULL-terminated */
-  const char *api_task;   /* the role's task names, for the document */
-  const char *status_task; /* NULL when there is no status request */
+  const char *api_task;     /* the role's task names, for the document */
+  const char *status_task;  /* NULL when there is no status request */
   const char *print_task;
 };
 
@@ -41,7 +41,7 @@ struct act_call {
   const char *vm_name;
   const char *snap_name;
   const char *snap_desc;
-  double timeout;     /* task timeout in effect (def->timeout or less) */
+  double timeout; /* task timeout in effect (def->timeout or less) */
 };
 
 /* How a call ended. */
@@ -57,8 +57,7 @@ struct act_outcome {
 /* Checks that the per-VM values of CALL are usable for its action
    (present, and safe in a URL where they go into one).  Returns 0, or -1
    with E set. */
-int act_check(const struct act_call *call, struct msg_err *e)
-    R42_WARN_UNUSED;
+int act_check(const struct act_call *call, struct msg_err *e) R42_WARN_UNUSED;
 
 /* Runs CALL: the request, the task wait, the status read, and builds the
    result with source "proxmox-api".  LIST, when not NULL, is an already

@@ -7,10 +7,10 @@
 #include <stddef.h>
 
 struct buf {
-  char *data;  /* NUL-terminated contents (NULL while empty) */
-  size_t len;  /* bytes used */
-  size_t cap;  /* bytes allocated */
-  size_t max;  /* appends past this many bytes fail */
+  char *data; /* NUL-terminated contents (NULL while empty) */
+  size_t len; /* bytes used */
+  size_t cap; /* bytes allocated */
+  size_t max; /* appends past this many bytes fail */
 };
 
 void buf_init(struct buf *b, size_t max);
@@ -18,8 +18,8 @@ void buf_init(struct buf *b, size_t max);
 /* Appends LEN bytes.  Returns 0, or -1 (nothing appended) past the max. */
 int buf_append(struct buf *b, const void *data, size_t len) R42_WARN_UNUSED;
 int buf_puts(struct buf *b, const char *s) R42_WARN_UNUSED;
-int buf_printf(struct buf *b, const char *fmt, ...) R42_PRINTF(2, 3)
-    R42_WARN_UNUSED;
+int buf_printf(struct buf *b, const char *fmt, ...)
+    R42_PRINTF(2, 3) R42_WARN_UNUSED;
 
 /* Frees the contents and empties B (keeping its max). */
 void buf_free(struct buf *b);

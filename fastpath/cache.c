@@ -61,7 +61,8 @@ const char *cache_dir(void) {
     return NULL;
   if (!dir_is_private(path)) {
     msg_trace("r42intercept: probe cache %s refused: not a private directory "
-              "of this user (mode 0700)", path);
+              "of this user (mode 0700)",
+              path);
     return NULL;
   }
   state = 1;
@@ -109,9 +110,9 @@ enum cache_verdict cache_lookup(const struct creds *c) {
   bool up = strcmp(verdict, "up") == 0;
   if (!up && strcmp(verdict, "down") != 0)
     return CACHE_MISS;
-  long ttl = up ? ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP)
-                : ttl_from_env("RANGE42_PROXMOX_API_CACHE_NEG_TTL",
-                               CACHE_TTL_DOWN);
+  long ttl =
+      up ? ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP)
+         : ttl_from_env("RANGE42_PROXMOX_API_CACHE_NEG_TTL", CACHE_TTL_DOWN);
   long long age = (long long)time(NULL) - when;
   if (age < 0 || age >= ttl)
     return CACHE_MISS;

@@ -64,8 +64,8 @@ static int add_vault_file(const char **files, size_t *n, const char *file,
 
 /* If argv[I] is a vault password option, takes it: returns the slots used
    (1 or 2), 0 if it is not one, -1 (E set) if it is unusable. */
-static int take_vault_option(char **argv, int i, const char **files,
-                             size_t *n, struct msg_err *e) {
+static int take_vault_option(char **argv, int i, const char **files, size_t *n,
+                             struct msg_err *e) {
   const char *v = NULL;
   int used;
   if ((used = take_option(argv, i, "--vault-password-file", &v)) ||
@@ -114,8 +114,8 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
     i += used;
   }
   if (!out->playbook || !out->inventory) {
-    msg_err_set(e, "ansible-playbook: no %s", out->playbook ? "inventory"
-                                                            : "playbook");
+    msg_err_set(e, "ansible-playbook: no %s",
+                out->playbook ? "inventory" : "playbook");
     return -1;
   }
   return 0;
@@ -125,8 +125,8 @@ int cli_parse_vault_view(char **argv, struct cli_vault_view *out,
                          struct msg_err *e) {
   memset(out, 0, sizeof *out);
   for (int i = 2; argv[i];) {
-    int used = take_vault_option(argv, i, out->vault_files,
-                                 &out->n_vault_files, e);
+    int used =
+        take_vault_option(argv, i, out->vault_files, &out->n_vault_files, e);
     if (used < 0)
       return -1;
     if (used == 0) {

@@ -10,10 +10,10 @@
 /* What an ansible-playbook command line asks for.  Strings point into
    the argv given to cli_parse_playbook(). */
 struct cli_playbook {
-  const char *inventory;                    /* -i / --inventory */
+  const char *inventory;                        /* -i / --inventory */
   const char *vault_files[CLI_MAX_VAULT_FILES]; /* password files, in order */
   size_t n_vault_files;
-  const char *playbook;                     /* the one playbook path */
+  const char *playbook; /* the one playbook path */
 };
 
 /* Parses ARGV (argv[0] is ansible-playbook) accepting only -i/--inventory
@@ -30,7 +30,7 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
 struct cli_vault_view {
   const char *vault_files[CLI_MAX_VAULT_FILES]; /* password files, in order */
   size_t n_vault_files;
-  const char *files[CLI_MAX_VIEW_FILES];        /* the vaults to show */
+  const char *files[CLI_MAX_VIEW_FILES]; /* the vaults to show */
   size_t n_files;
 };
 

@@ -42,6 +42,7 @@ static const struct dk_script scripts[] = {
 
 /* The fields basic_vm_actions passes on as play vars, in its order; a
    "name=source" entry reads the source field into that var. */
+/* clang-format off */
 static const char *const play_fields[] = {
     "action", "vm_id", "proxmox_node", "storage_name", "vm_name",
     "vm_snapshot_name", "vm_snapshot_description", "lxc_name",
@@ -68,6 +69,7 @@ static const char *const play_fields[] = {
     "vm_ci_ssh_key", "vm_ci_dns_ips", "vm_ci_dns_domain", "vm_ci_ip",
     "vm_ci_netmask", "vm_ci_ip_gw", "cloudinit_image_full_path",
     "dest_proxmox_storage", NULL};
+/* clang-format on */
 
 const struct dk_script *dk_find(const char *name) {
   for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
@@ -85,8 +87,10 @@ int dk_check_script(const char *path, const struct dk_script *s,
       xasprintf("%s/proxmox__inc.warmup_checks.sh", *dir ? dir : "/");
   struct stat st;
   if (stat(warmup, &st) < 0 || !S_ISREG(st.st_mode)) {
-    msg_err_set(e, "%.100s is not next to the devkit's "
-                   "proxmox__inc.warmup_checks.sh", s->name);
+    msg_err_set(e,
+                "%.100s is not next to the devkit's "
+                "proxmox__inc.warmup_checks.sh",
+                s->name);
     return -1;
   }
   size_t len;
@@ -94,8 +98,7 @@ int dk_check_script(const char *path, const struct dk_script *s,
   cleanup_free char *marker = xasprintf("\nACTION=\"%s\"\n", s->action);
   if (!text || strncmp(text, "#!/bin/bash\n", 12) != 0 ||
       !memmem(text, len, marker, strlen(marker))) {
-    msg_err_set(e, "%.100s is not a devkit script version we know",
-                s->name);
+    msg_err_set(e, "%.100s is not a devkit script version we know", s->name);
     return -1;
   }
   return 0;
@@ -131,7 +134,8 @@ char *dk_raw_value(const cJSON *item) {
   return NULL;
 }
 
-/* ---- stdin lines to requests --------------------------------------------- */
+/* ---- stdin lines to requests ---------------------------------------------
+ */
 
 /* A JSON object cJSON and jq read alike: scalar values, no duplicate
    keys. */
@@ -152,15 +156,16 @@ static bool bare_integer(const char *s) {
   s += strspn(s, " \t");
   s += *s == '-';
   size_t digits = strspn(s, "0123456789");
-  return digits > 0 && digits <= 15 && s[digits + strspn(s + digits, " \t")] == '\0';
+  return digits > 0 && digits <= 15 &&
+         s[digits + strspn(s + digits, " \t")] == '\0';
 }
 
 /* Text jq's fromjson rejects for sure, so that it stays the line's text:
    a node or VM name.  Anything that jq might read as a number, a keyword
    or another JSON value is not. */
 static bool plain_text(const char *s) {
-  static const char *const words[] = {"true", "false", "null", "nan",
-                                      "infinity", NULL};
+  static const char *const words[] = {"true", "false",    "null",
+                                      "nan",  "infinity", NULL};
   if (strchr("0123456789+-.", *s) && *s)
     return false;
   if (strspn(s, "abcdefghijklmnopqrstuvwxyz"
@@ -264,10 +269,10 @@ static void add_var(struct buf *b, const char *name, const char *value) {
     die_oom();
 }
 
-char *dk_playbook(const cJSON *req, const char *action,
-                  const char *vault_file, struct msg_err *e) {
-  cleanup_free char *host = dk_raw_value(
-      cJSON_GetObjectItemCaseSensitive(req, "proxmox_node"));
+char *dk_playbook(const cJSON *req, const char *action, const char *vault_file,
+                  struct msg_err *e) {
+  cleanup_free char *host =
+      dk_raw_value(cJSON_GetObjectItemCaseSensitive(req, "proxmox_node"));
   if (!host) {
     msg_err_set(e, "proxmox_node is not a plain value");
     return NULL;
@@ -276,8 +281,8 @@ char *dk_playbook(const cJSON *req, const char *action,
   buf_init(&b, 1 << 20);
   for (const char *const *f = play_fields; *f; f++) {
     const char *eq = strchr(*f, '=');
-    cleanup_free char *name = eq ? xstrndup(*f, (size_t)(eq - *f))
-                                 : xstrdup(*f);
+    cleanup_free char *name =
+        eq ? xstrndup(*f, (size_t)(eq - *f)) : xstrdup(*f);
     const char *source = eq ? eq + 1 : *f;
     cleanup_free char *value =
         dk_raw_value(cJSON_GetObjectItemCaseSensitive(req, source));

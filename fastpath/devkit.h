@@ -11,22 +11,22 @@
 
 /* The kinds of entry script answered at the script level (SPEC 6). */
 enum dk_kind {
-  DK_LIST,         /* proxmox_vm.list: vm_list of each node line */
-  DK_LIFECYCLE,    /* proxmox_vm.vm_id.{start,stop,...}: one action per VM */
-  DK_EXTRACT,      /* proxmox_vm.vm_id.list_vm_and_extract_vm_name */
-  DK_SNAP_CREATE,  /* proxmox_snapshot_vm.vm_id.create_snapshot */
-  DK_SNAP_LIST,    /* proxmox_snapshot_vm.vm_id.list_snapshot */
-  DK_SNAP_REVERT,  /* ...revert_snapshot */
-  DK_SNAP_DELETE   /* ...delete_snapshot */
+  DK_LIST,        /* proxmox_vm.list: vm_list of each node line */
+  DK_LIFECYCLE,   /* proxmox_vm.vm_id.{start,stop,...}: one action per VM */
+  DK_EXTRACT,     /* proxmox_vm.vm_id.list_vm_and_extract_vm_name */
+  DK_SNAP_CREATE, /* proxmox_snapshot_vm.vm_id.create_snapshot */
+  DK_SNAP_LIST,   /* proxmox_snapshot_vm.vm_id.list_snapshot */
+  DK_SNAP_REVERT, /* ...revert_snapshot */
+  DK_SNAP_DELETE  /* ...delete_snapshot */
 };
 
 /* One entry script. */
 struct dk_script {
-  const char *name;    /* file name */
+  const char *name; /* file name */
   enum dk_kind kind;
-  const char *action;  /* its ACTION, the role's proxmox_vm_action */
-  const char *key;     /* what a bare stdin value means (vm_id or
-                          proxmox_node) */
+  const char *action; /* its ACTION, the role's proxmox_vm_action */
+  const char *key;    /* what a bare stdin value means (vm_id or
+                         proxmox_node) */
 };
 
 /* The entry script called NAME (a basename), or NULL. */
@@ -41,8 +41,8 @@ int dk_check_script(const char *path, const struct dk_script *s,
 /* One stdin line, turned into the request object the devkit's
    devkit_proxmox.STDIN.stdin_or_jsons.to.jsons.sh makes of it. */
 struct dk_request {
-  cJSON *obj;        /* the JSON object, keys in jq's order */
-  size_t offset;     /* where its line starts in the input */
+  cJSON *obj;    /* the JSON object, keys in jq's order */
+  size_t offset; /* where its line starts in the input */
 };
 
 /* Splits INPUT (LEN bytes) into lines and converts each like the devkit:
@@ -64,8 +64,8 @@ void dk_requests_free(struct dk_request *reqs, size_t n);
    each non-empty field the devkit passes on, in its order.  Returns it
    (the caller frees), or NULL with E set when a value would not survive
    the shell the same way (an object or array, a NUL). */
-char *dk_playbook(const cJSON *req, const char *action,
-                  const char *vault_file, struct msg_err *e) R42_WARN_UNUSED;
+char *dk_playbook(const cJSON *req, const char *action, const char *vault_file,
+                  struct msg_err *e) R42_WARN_UNUSED;
 
 /* ITEM as `jq -r` prints it, without trailing newlines (what the shell's
    $(...) keeps): a string's text, a number in jq's format, "true"; ""

@@ -24,8 +24,9 @@ static char *new_id(void) {
   if (!id_prefix[0]) {
     unsigned char r[8];
     randombytes_buf(r, sizeof r);
-    snprintf(id_prefix, sizeof id_prefix, "%02x%02x%02x%02x-0001-%02x%02x-%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    snprintf(id_prefix, sizeof id_prefix,
+             "%02x%02x%02x%02x-0001-%02x%02x-%02x%02x", r[0], r[1], r[2], r[3],
+             r[4], r[5], r[6], r[7]);
   }
   return xasprintf("%s-%012d", id_prefix, ++id_counter);
 }

@@ -10,8 +10,8 @@
 /* A document being built for one play on one host. */
 struct doc {
   cJSON *root;
-  cJSON *tasks;     /* plays[0].tasks */
-  cJSON *duration;  /* plays[0].play.duration */
+  cJSON *tasks;    /* plays[0].tasks */
+  cJSON *duration; /* plays[0].play.duration */
   char *host;
   int ok, failures;
 };

@@ -18,13 +18,16 @@
 
 extern char **environ;
 
-void fb_init(struct fb *fb, const char *path, char **argv,
-             const char *name) {
+void fb_init(struct fb *fb, const char *path, char **argv, const char *name) {
   memset(fb, 0, sizeof *fb);
   fb->path = path;
   fb->argv = argv;
   fb->name = name;
   buf_init(&fb->in, 0);
+}
+
+void fb_clear(struct fb *fb) {
+  buf_free(&fb->in);
 }
 
 static int read_regular(struct fb *fb, size_t max, struct msg_err *e) {
@@ -56,8 +59,8 @@ static int read_stream(struct fb *fb, size_t max, struct msg_err *e) {
       msg_err_set(e, "stdin is larger than %zu bytes", max);
       return -1;
     }
-    ssize_t r = read(STDIN_FILENO, chunk, room < sizeof chunk ? room
-                                                             : sizeof chunk);
+    ssize_t r =
+        read(STDIN_FILENO, chunk, room < sizeof chunk ? room : sizeof chunk);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {

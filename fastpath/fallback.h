@@ -11,19 +11,22 @@
 
 /* The original call, and what the runner has read of its stdin. */
 struct fb {
-  const char *path;    /* the program as exec'd (resolved path) */
-  char **argv;         /* its argv, unchanged */
-  const char *name;    /* what to call it in traces */
-  struct buf in;       /* stdin bytes read so far */
-  bool consumed;       /* IN holds bytes taken from fd 0 (a pipe...) */
-  bool eof;            /* ...and fd 0 reached end of file */
-  bool regular;        /* fd 0 is a regular file, read in place */
-  off_t base;          /* ...from this offset */
+  const char *path; /* the program as exec'd (resolved path) */
+  char **argv;      /* its argv, unchanged */
+  const char *name; /* what to call it in traces */
+  struct buf in;    /* stdin bytes read so far */
+  bool consumed;    /* IN holds bytes taken from fd 0 (a pipe...) */
+  bool eof;         /* ...and fd 0 reached end of file */
+  bool regular;     /* fd 0 is a regular file, read in place */
+  off_t base;       /* ...from this offset */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in
    traces.  The strings are borrowed. */
 void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
+
+/* Frees what FB read. */
+void fb_clear(struct fb *fb);
 
 /* Reads all of stdin, at most MAX bytes, without losing it for the
    fall-through: a regular file is read with pread() and left untouched,
@@ -32,8 +35,8 @@ void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
    in FB to be replayed.  A terminal is not read.  Returns 0 with *DATA and
    *LEN pointing into FB, or -1 with E set. */
 int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
-                  const char **data, size_t *len, struct msg_err *e)
-    R42_WARN_UNUSED;
+                  const char **data, size_t *len,
+                  struct msg_err *e) R42_WARN_UNUSED;
 
 /* Announces the fall-back with WHY (a trace line, unless WHY is NULL),
    puts back any stdin bytes taken (a pipe that yields the same bytes, then

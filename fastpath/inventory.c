@@ -24,9 +24,8 @@ static int yaml_group_has(const struct ydoc_node *group, const char *host,
   if (ydoc_get(hosts, host))
     return 1;
   const struct ydoc_node *children = ydoc_get(group, "children");
-  for (size_t i = 0; children && children->type == YDOC_MAP &&
-                     i + 1 < children->n;
-       i += 2)
+  for (size_t i = 0;
+       children && children->type == YDOC_MAP && i + 1 < children->n; i += 2)
     if (yaml_group_has(children->kids[i + 1], host, depth + 1))
       return 1;
   return 0;

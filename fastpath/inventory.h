@@ -7,7 +7,7 @@
 /* Looks for HOST in the inventory file PATH, YAML (groups with hosts and
    children) or INI.  Returns 1 if found, 0 if not, -1 with E set when
    PATH is not a file we read (a directory, a script, unparsable). */
-int inv_has_host(const char *path, const char *host, struct msg_err *e)
-    R42_WARN_UNUSED;
+int inv_has_host(const char *path, const char *host,
+                 struct msg_err *e) R42_WARN_UNUSED;
 
 #endif

@@ -8,9 +8,9 @@
 
 /* Everything one call needs; the call's strings point into vars/creds. */
 struct job {
-  struct vars vars;      /* the vault's variables, the play's over them */
-  struct creds creds;    /* API endpoint, token and node */
-  struct act_call call;  /* the action and its per-VM values */
+  struct vars vars;     /* the vault's variables, the play's over them */
+  struct creds creds;   /* API endpoint, token and node */
+  struct act_call call; /* the action and its per-VM values */
 };
 
 /* Builds JOB from the vault's variables VAULT and the include_role vars

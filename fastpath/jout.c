@@ -116,8 +116,8 @@ static void put_number(struct writer *w, double x) {
   int nd = (int)strlen(digits);
   /* Python repr: fixed for 1e-4 <= x < 1e16.  jq (dtoa's g_fmt): fixed
      unless decpt <= -4 or decpt > ndigits + 15. */
-  bool fixed = python ? (decpt > -4 && decpt <= 16)
-                      : (decpt > -4 && decpt <= nd + 15);
+  bool fixed =
+      python ? (decpt > -4 && decpt <= 16) : (decpt > -4 && decpt <= nd + 15);
   if (fixed)
     put_fixed(w, digits, decpt, python);
   else

@@ -26,7 +26,7 @@ int jout_write(struct buf *out, const cJSON *item, enum jout_style style,
 void jout_sort_keys(cJSON *item);
 
 /* Appends the number X as STYLE prints it (for the unit tests). */
-int jout_number(struct buf *out, double x, enum jout_style style)
-    R42_WARN_UNUSED;
+int jout_number(struct buf *out, double x,
+                enum jout_style style) R42_WARN_UNUSED;
 
 #endif

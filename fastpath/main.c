@@ -37,15 +37,21 @@ int main(int argc, char **argv) {
   enum match_kind kind = match_exec(path, prog_argv, &prog);
   struct fb fb;
   fb_init(&fb, path, prog_argv, match_basename(prog_argv[prog]));
+  int rc;
   switch (kind) {
   case MATCH_PLAYBOOK:
-    return run_playbook(&fb, prog_argv + prog);
+    rc = run_playbook(&fb, prog_argv + prog);
+    break;
   case MATCH_VAULT:
-    return run_vault_view(&fb, prog_argv + prog);
+    rc = run_vault_view(&fb, prog_argv + prog);
+    break;
   case MATCH_SCRIPT:
-    return run_script(&fb, prog_argv, prog);
+    rc = run_script(&fb, prog_argv, prog);
+    break;
   default:
-    fb_exec(&fb, "not answered by this version");
+    fb_exec(&fb, "not a program r42intercept answers");
   }
+  fb_clear(&fb);
+  return rc;
 }
 #endif

@@ -31,8 +31,8 @@ static void emit(const char *prefix, const char *colour, const char *fmt,
   char *text, *line;
   if (vasprintf(&text, fmt, ap) < 0)
     return;
-  int n = asprintf(&line, "%s%s%s%s\n", prefix, colour, text,
-                   colour[0] ? NC : "");
+  int n =
+      asprintf(&line, "%s%s%s%s\n", prefix, colour, text, colour[0] ? NC : "");
   free(text);
   if (n < 0)
     return;
@@ -94,8 +94,9 @@ void msg_profile(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(phase, sizeof phase, fmt, ap);
     va_end(ap);
-    int n = snprintf(line, sizeof line, "r42intercept: profile %-40s %8.3f ms\n",
-                     phase, now - profile_last);
+    int n =
+        snprintf(line, sizeof line, "r42intercept: profile %-40s %8.3f ms\n",
+                 phase, now - profile_last);
     if (n > 0 && util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
       return;
   }

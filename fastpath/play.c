@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const play_keys[] = {"hosts", "gather_facts",
-                                        "vars_files", "tasks", NULL};
-static const char *const task_keys[] = {"name", "include_role",
-                                        "ansible.builtin.include_role",
-                                        "vars", NULL};
+static const char *const play_keys[] = {"hosts", "gather_facts", "vars_files",
+                                        "tasks", NULL};
+static const char *const task_keys[] = {
+    "name", "include_role", "ansible.builtin.include_role", "vars", NULL};
 
 /* Every key of MAP is one of ALLOWED; else E names the first that is not. */
-static int only_keys(const struct ydoc_node *map,
-                     const char *const *allowed, const char *what,
-                     struct msg_err *e) {
+static int only_keys(const struct ydoc_node *map, const char *const *allowed,
+                     const char *what, struct msg_err *e) {
   for (size_t i = 0; i < map->n; i += 2)
     if (!util_str_in(map->kids[i]->text, allowed)) {
       msg_err_set(e, "playbook: %s key '%.64s' is not supported", what,
@@ -60,8 +58,7 @@ static int read_task_vars(const struct ydoc_node *task, struct vars *vars,
   }
   for (size_t i = 0; i + 1 < map->n; i += 2) {
     const char *key = map->kids[i]->text;
-    if (strncmp(key, "ansible_", 8) == 0 ||
-        !ydoc_literal(map->kids[i + 1])) {
+    if (strncmp(key, "ansible_", 8) == 0 || !ydoc_literal(map->kids[i + 1])) {
       msg_err_set(e, "playbook: var '%.64s' is not a plain string", key);
       return -1;
     }

@@ -8,10 +8,10 @@
 
 /* What the one play of a devkit playbook asks for. */
 struct play {
-  char *hosts;      /* the host pattern: a single host name */
-  char *vars_file;  /* the one vars_files entry (the vault) */
-  char *task_name;  /* the include_role task's name, or NULL */
-  int play_line;    /* lines of the play and the task, for the document */
+  char *hosts;     /* the host pattern: a single host name */
+  char *vars_file; /* the one vars_files entry (the vault) */
+  char *task_name; /* the include_role task's name, or NULL */
+  int play_line;   /* lines of the play and the task, for the document */
   int task_line;
   struct vars vars; /* the include_role vars, proxmox_vm_action included */
 };

@@ -28,8 +28,8 @@ int probe_api(struct pve *pve, const char *node, cJSON **list,
   cleanup_free char *path = xasprintf("/nodes/%s/qemu", node);
   struct pve_reply reply;
   struct msg_err why = {{0}};
-  if (pve_request(pve, "GET", path, PVE_BODY_FORM, NULL, PROBE_TIMEOUT,
-                  &reply, &why) < 0) {
+  if (pve_request(pve, "GET", path, PVE_BODY_FORM, NULL, PROBE_TIMEOUT, &reply,
+                  &why) < 0) {
     msg_err_set(e, "API probe failed: %s", why.text);
     return -1;
   }

@@ -21,11 +21,11 @@ struct pve {
   CURL *curl;
   struct curl_slist *headers;      /* hold the token: wiped when freed */
   struct curl_slist *json_headers; /* the same + a JSON content type */
-  char *base;                 /* https://host/api2/json */
-  struct buf body;            /* the answer being received */
-  char reason[200];           /* the last status line's reason phrase */
+  char *base;                      /* https://host/api2/json */
+  struct buf body;                 /* the answer being received */
+  char reason[200];                /* the last status line's reason phrase */
   long connections;
-  long profiled_connections;  /* for the profile: connections reported */
+  long profiled_connections; /* for the profile: connections reported */
 };
 
 static bool plain_host(const char *host) {
@@ -43,8 +43,7 @@ static struct curl_slist *append(struct curl_slist *list, const char *h) {
 
 /* The request headers, the secret's line built in wiped memory; JSON adds
    a JSON content type (form bodies get curl's default form type). */
-static struct curl_slist *auth_headers(const struct pve_creds *c,
-                                       bool json) {
+static struct curl_slist *auth_headers(const struct pve_creds *c, bool json) {
   size_t len = strlen("Authorization: PVEAPIToken=") + strlen(c->user) +
                strlen(c->token_id) + strlen(c->secret) + 3;
   char *line = secret_alloc(len);
@@ -70,8 +69,8 @@ static size_t pve_header_cb(char *data, size_t size, size_t n, void *arg) {
   size_t len = size * n;
   if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
     const char *sp = memchr(data, ' ', len);
-    const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data))
-                         : NULL;
+    const char *sp2 =
+        sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
     size_t rlen = 0;
     if (sp2) {
       rlen = len - (size_t)(sp2 + 1 - data);
@@ -180,7 +179,8 @@ int pve_request(struct pve *pve, const char *method, const char *path,
                    kind == PVE_BODY_JSON ? pve->json_headers : pve->headers);
   if (strcmp(method, "POST") == 0) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+                     (long)(body ? strlen(body) : 0));
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
   } else {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);

@@ -11,23 +11,23 @@ struct pve;
 
 /* The credentials of one API endpoint.  All strings are borrowed. */
 struct pve_creds {
-  const char *host;      /* host or host:port ([v6]:port) */
-  const char *user;      /* user@realm */
+  const char *host; /* host or host:port ([v6]:port) */
+  const char *user; /* user@realm */
   const char *token_id;
-  const char *secret;    /* the token's secret */
+  const char *secret; /* the token's secret */
 };
 
 /* One HTTP exchange's outcome. */
 struct pve_reply {
-  long status;        /* HTTP status code */
-  char reason[200];   /* HTTP reason phrase (Proxmox's error message) */
-  cJSON *json;        /* the parsed body, or NULL when it is not JSON */
+  long status;      /* HTTP status code */
+  char reason[200]; /* HTTP reason phrase (Proxmox's error message) */
+  cJSON *json;      /* the parsed body, or NULL when it is not JSON */
 };
 
 /* A client for CREDS.  Nothing is sent yet.  Returns NULL with E set when
    the host is not a plain host[:port].  Free with pve_free(). */
-struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e)
-    R42_WARN_UNUSED;
+struct pve *pve_new(const struct pve_creds *creds,
+                    struct msg_err *e) R42_WARN_UNUSED;
 
 /* Closes the connection and wipes the credentials.  NULL: nothing. */
 void pve_free(struct pve *pve);

@@ -30,12 +30,12 @@
 struct pb {
   struct cli_playbook cli;
   struct acfg cfg;
-  int indent;               /* json_indent in effect */
+  int indent; /* json_indent in effect */
   struct play play;
-  char *role_dir;           /* where the role is */
-  struct job job;           /* the call: vars, credentials, action */
+  char *role_dir; /* where the role is */
+  struct job job; /* the call: vars, credentials, action */
   struct pve *pve;
-  cJSON *list;              /* the probe's answer */
+  cJSON *list; /* the probe's answer */
 };
 
 static void pb_clear(struct pb *pb) {
@@ -70,8 +70,7 @@ static int read_play(struct pb *pb, struct fb *fb, struct msg_err *e) {
   } else {
     file = util_read_file(pb->cli.playbook, PLAYBOOK_MAX, &len);
     if (!file) {
-      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook,
-                  strerror(errno));
+      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook, strerror(errno));
       return -1;
     }
     text = file;
@@ -95,8 +94,8 @@ static int load_vault(struct pb *pb, struct vars *vault, struct msg_err *e) {
   size_t n = 0;
   for (; n < pb->cli.n_vault_files; n++)
     files[n] = pb->cli.vault_files[n];
-  const char *dflt = acfg_get(&pb->cfg, "ANSIBLE_VAULT_PASSWORD_FILE",
-                              "vault_password_file");
+  const char *dflt =
+      acfg_get(&pb->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
     files[n++] = dflt;
   const char *vf = pb->play.vars_file;
@@ -152,8 +151,10 @@ static cJSON *failure_result(const struct pb *pb,
   cJSON_AddBoolToObject(r, "changed", false);
   cJSON_AddStringToObject(r, "msg", out->msg);
   cJSON_AddBoolToObject(r, "redirected", false);
-  cJSON_AddNumberToObject(r, "status", out->unreachable ? -1 : out->http_status);
-  char *url = xasprintf("https://%s/api2/json%s", pb->job.creds.host, out->url);
+  cJSON_AddNumberToObject(r, "status",
+                          out->unreachable ? -1 : out->http_status);
+  char *url =
+      xasprintf("https://%s/api2/json%s", pb->job.creds.host, out->url);
   cJSON_AddStringToObject(r, "url", url);
   free(url);
   return r;
@@ -161,16 +162,16 @@ static cJSON *failure_result(const struct pb *pb,
 
 /* Starts the document: the play, and the include_role task done. */
 static void start_doc(struct pb *pb, struct doc *d) {
-  cleanup_free char *play_path = xasprintf("%s:%d", pb->cli.playbook,
-                                           pb->play.play_line);
-  cleanup_free char *task_path = xasprintf("%s:%d", pb->cli.playbook,
-                                           pb->play.task_line);
+  cleanup_free char *play_path =
+      xasprintf("%s:%d", pb->cli.playbook, pb->play.play_line);
+  cleanup_free char *task_path =
+      xasprintf("%s:%d", pb->cli.playbook, pb->play.task_line);
   doc_init(d, pb->play.hosts, play_path, pb->play.hosts);
   cJSON *inc = cJSON_CreateObject();
   cJSON_AddStringToObject(inc, "action", "include_role");
   cJSON_AddBoolToObject(inc, "changed", false);
-  cJSON_AddStringToObject(cJSON_AddObjectToObject(inc, "include_args"),
-                          "name", PLAY_ROLE_NAME);
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(inc, "include_args"), "name",
+                          PLAY_ROLE_NAME);
   doc_add_task(d, pb->play.task_name ? pb->play.task_name : "include_role",
                task_path, inc, false);
 }
@@ -185,7 +186,8 @@ static int finish_doc(struct pb *pb, struct doc *d, struct act_outcome *out) {
     cJSON_AddBoolToObject(dbg, "_ansible_verbose_always", true);
     cJSON_AddStringToObject(dbg, "action", "debug");
     cJSON_AddBoolToObject(dbg, "changed", false);
-    cJSON_AddItemToObject(dbg, pb->job.call.def->name, steal_pointer(&out->result));
+    cJSON_AddItemToObject(dbg, pb->job.call.def->name,
+                          steal_pointer(&out->result));
     doc_add_task(d, pb->job.call.def->print_task, role_path, dbg, false);
   } else {
     doc_add_task(d, out->failed_task, role_path, failure_result(pb, out),

@@ -38,24 +38,24 @@
 struct sc {
   const struct dk_script *s;
   struct fb *fb;
-  const char *filter;        /* the name filter argument, or NULL */
-  char *inventory;           /* the devkit's inventory file */
-  char *vault_file;          /* the devkit's vault */
-  struct acfg cfg;           /* the devkit's ansible_no_skipped_json.cfg */
-  struct vars vault;         /* the vault's variables */
-  struct pve *pve;           /* the connection, opened at first need */
-  char *nodes[MAX_NODES];    /* nodes probed up and in the inventory */
+  const char *filter;     /* the name filter argument, or NULL */
+  char *inventory;        /* the devkit's inventory file */
+  char *vault_file;       /* the devkit's vault */
+  struct acfg cfg;        /* the devkit's ansible_no_skipped_json.cfg */
+  struct vars vault;      /* the vault's variables */
+  struct pve *pve;        /* the connection, opened at first need */
+  char *nodes[MAX_NODES]; /* nodes probed up and in the inventory */
   size_t n_nodes;
   struct dk_request *reqs;
   size_t n_reqs;
-  bool strict;               /* RANGE42_PROXMOX_API_STRICT=1 */
+  bool strict; /* RANGE42_PROXMOX_API_STRICT=1 */
 };
 
 /* What became of one line. */
 enum line_rc {
-  LINE_DONE,     /* answered (its output is printed) */
-  LINE_FAILED,   /* an API error: traced, the batch goes on */
-  LINE_UNSURE    /* not reproducible: the real script takes over here */
+  LINE_DONE,   /* answered (its output is printed) */
+  LINE_FAILED, /* an API error: traced, the batch goes on */
+  LINE_UNSURE  /* not reproducible: the real script takes over here */
 };
 
 static void sc_clear(struct sc *c) {
@@ -136,8 +136,8 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
   }
   c->inventory = xasprintf("%s/inventory_default.yml", invdir);
   c->vault_file = xasprintf("%s/secrets/default_vault.yml", devkits);
-  cleanup_free char *cfg = xasprintf("%s/ansible_no_skipped_json.cfg",
-                                     devkits);
+  cleanup_free char *cfg =
+      xasprintf("%s/ansible_no_skipped_json.cfg", devkits);
   int indent;
   if (acfg_load_file(&c->cfg, cfg, e) < 0 ||
       acfg_json_callback(&c->cfg, &indent, e) < 0)
@@ -164,12 +164,12 @@ static int read_requests(struct sc *c, struct msg_err *e) {
     tty_line = xasprintf("%s\n", node);
     input = tty_line;
     len = strlen(tty_line);
-  } else if (fb_read_stdin(c->fb, SCRIPT_STDIN_MAX, false, &input, &len,
-                           e) < 0) {
+  } else if (fb_read_stdin(c->fb, SCRIPT_STDIN_MAX, false, &input, &len, e) <
+             0) {
     return -1;
   }
-  return dk_requests(input, len, c->s->key, node, action, &c->reqs,
-                     &c->n_reqs, e);
+  return dk_requests(input, len, c->s->key, node, action, &c->reqs, &c->n_reqs,
+                     e);
 }
 
 /* ---- one action --------------------------------------------------------- */
@@ -284,8 +284,8 @@ static int print_items(struct sc *c, cJSON *result, const char *key,
   cJSON_ArrayForEach(item, result) {
     if (drop)
       cJSON_DeleteItemFromObjectCaseSensitive(item, drop);
-    const char *v = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(item, key));
+    const char *v =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, key));
     if (c->filter && !(v && dk_regex_test(c->filter, v, NULL) == 1))
       continue;
     if (print_line(item) < 0)
@@ -336,7 +336,8 @@ static char *vm_name_of(const cJSON *rows, struct msg_err *e) {
 /* REQ . + {KEY: VALUE}: in place when KEY exists, else appended. */
 static void set_field(cJSON *req, const char *key, const char *value) {
   if (cJSON_GetObjectItemCaseSensitive(req, key))
-    cJSON_ReplaceItemInObjectCaseSensitive(req, key, cJSON_CreateString(value));
+    cJSON_ReplaceItemInObjectCaseSensitive(req, key,
+                                           cJSON_CreateString(value));
   else
     cJSON_AddStringToObject(req, key, value);
 }
@@ -440,9 +441,9 @@ static enum line_rc latest_snapshot(struct sc *c, const cJSON *req,
   if (rc != LINE_DONE)
     return rc;
   int n = cJSON_GetArraySize(entries);
-  *name = n > 0 ? field(cJSON_GetArrayItem(entries, n - 1),
-                        "vm_snapshot_parent")
-                : NULL;
+  *name = n > 0
+              ? field(cJSON_GetArrayItem(entries, n - 1), "vm_snapshot_parent")
+              : NULL;
   cJSON_Delete(entries);
   return LINE_DONE;
 }
@@ -496,8 +497,7 @@ static enum line_rc run_line(struct sc *c, const cJSON *req,
   case DK_SNAP_CREATE:
     return line_snap_create(c, req, e);
   case DK_SNAP_LIST:
-    return line_items(c, req, "snapshot_vm_list", "vm_snapshot_name", NULL,
-                      e);
+    return line_items(c, req, "snapshot_vm_list", "vm_snapshot_name", NULL, e);
   case DK_SNAP_REVERT:
   case DK_SNAP_DELETE:
     return line_snap_change(c, req, e);
@@ -533,8 +533,7 @@ static void warmup_checks(const struct sc *c) {
 
 /* Everything checked before the first line: the script, its arguments,
    the devkit set-up, stdin.  0, or -1 (E set) to fall back whole. */
-static int understand(struct sc *c, char **argv, int prog,
-                      struct msg_err *e) {
+static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
   cleanup_free char *path = script_path(c->fb, argv, prog);
   if (!path) {
     msg_err_set(e, "the script is found through PATH by the shell");
@@ -557,8 +556,8 @@ static int understand(struct sc *c, char **argv, int prog,
   warmup_checks(c);
   if (load_devkit(c, e) < 0 || read_requests(c, e) < 0)
     return -1;
-  if (c->n_reqs == 0 && c->s->kind != DK_LIFECYCLE &&
-      c->s->kind != DK_LIST && c->s->kind != DK_SNAP_LIST) {
+  if (c->n_reqs == 0 && c->s->kind != DK_LIFECYCLE && c->s->kind != DK_LIST &&
+      c->s->kind != DK_SNAP_LIST) {
     msg_err_set(e, "no stdin line");
     return -1;
   }

@@ -25,8 +25,12 @@ static bool printable_utf8(const char *text, size_t len) {
   const unsigned char *s = (const unsigned char *)text;
   for (size_t i = 0; i < len;) {
     unsigned char c = s[i];
-    size_t n = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3
-             : c < 0xf5 ? 4 : 0;
+    size_t n = c < 0x80   ? 1
+               : c < 0xc2 ? 0
+               : c < 0xe0 ? 2
+               : c < 0xf0 ? 3
+               : c < 0xf5 ? 4
+                          : 0;
     if (n == 0 || c == 0 || i + n > len)
       return false;
     for (size_t k = 1; k < n; k++)
@@ -48,8 +52,8 @@ static int decrypt_all(const struct cli_vault_view *cli,
                        struct msg_err *e) {
   for (size_t i = 0; i < cli->n_files; i++) {
     size_t len, plain_len;
-    cleanup_free char *text = util_read_file(cli->files[i], VIEW_MAX_FILE,
-                                             &len);
+    cleanup_free char *text =
+        util_read_file(cli->files[i], VIEW_MAX_FILE, &len);
     if (!text) {
       msg_err_set(e, "%.200s: %s", cli->files[i], strerror(errno));
       return -1;
@@ -97,8 +101,8 @@ static int understand(char **argv, struct buf *out, struct msg_err *e) {
   }
   if (cli_parse_vault_view(argv, &cli, e) < 0 || acfg_load(&cfg, e) < 0)
     return -1;
-  const char *ids = acfg_get(&cfg, "ANSIBLE_VAULT_IDENTITY_LIST",
-                             "vault_identity_list");
+  const char *ids =
+      acfg_get(&cfg, "ANSIBLE_VAULT_IDENTITY_LIST", "vault_identity_list");
   const char *files[CLI_MAX_VAULT_FILES + 1];
   size_t n = password_files(&cli, &cfg, files);
   struct vault_secrets secrets = {{0}, 0};

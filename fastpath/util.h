@@ -50,8 +50,8 @@ static inline int steal_fd(int *fd) {
 /* Reads the whole file PATH (at most MAX bytes) into a NUL-terminated
    buffer.  Returns it and its length, or NULL with errno set (EFBIG when
    it is larger than MAX).  The caller frees it. */
-char *util_read_file(const char *path, size_t max, size_t *len)
-    R42_WARN_UNUSED;
+char *util_read_file(const char *path, size_t max,
+                     size_t *len) R42_WARN_UNUSED;
 
 /* Reads FD to EOF (at most MAX bytes), like util_read_file(). */
 char *util_read_fd(int fd, size_t max, size_t *len) R42_WARN_UNUSED;

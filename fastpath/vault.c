@@ -141,8 +141,8 @@ static int split_envelope(const unsigned char *bytes, size_t len,
                           struct envelope *env) {
   const char *p = (const char *)bytes, *end = p + len;
   const char *nl1 = memchr(p, '\n', len);
-  const char *nl2 = nl1 ? memchr(nl1 + 1, '\n', (size_t)(end - nl1 - 1))
-                        : NULL;
+  const char *nl2 =
+      nl1 ? memchr(nl1 + 1, '\n', (size_t)(end - nl1 - 1)) : NULL;
   if (!nl2)
     return -1;
   env->salt = unhex_part(p, (size_t)(nl1 - p), &env->salt_len);
@@ -235,8 +235,8 @@ static bool hmac_matches(const struct vault_keys *keys,
                          const struct envelope *env) {
   unsigned char mac[32];
   unsigned int mac_len = 0;
-  if (!HMAC(EVP_sha256(), keys->mac, VAULT_KEY_LEN, env->ct, env->ct_len,
-            mac, &mac_len) ||
+  if (!HMAC(EVP_sha256(), keys->mac, VAULT_KEY_LEN, env->ct, env->ct_len, mac,
+            &mac_len) ||
       mac_len != sizeof mac)
     return false;
   bool ok = sodium_memcmp(mac, env->hmac, sizeof mac) == 0;
@@ -252,12 +252,12 @@ static char *aes_ctr(const struct vault_keys *keys,
     die_oom();
   char *plain = secret_alloc(env->ct_len);
   int len1 = 0, len2 = 0;
-  bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, keys->aes,
-                               keys->iv) == 1 &&
-            EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len1, env->ct,
-                              (int)env->ct_len) == 1 &&
-            EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len1, &len2) ==
-                1;
+  bool ok =
+      EVP_DecryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, keys->aes, keys->iv) ==
+          1 &&
+      EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len1, env->ct,
+                        (int)env->ct_len) == 1 &&
+      EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len1, &len2) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok || (size_t)(len1 + len2) != env->ct_len) {
     secret_free(plain);
@@ -426,7 +426,6 @@ char *vault_password_from_file(const char *path, struct msg_err *e) {
 
 /* ---- vars files ------------------------------------------------------ */
 
-
 int vault_secrets_load(struct vault_secrets *s, const char *const *files,
                        size_t n, struct msg_err *e) {
   memset(s, 0, sizeof *s);
@@ -455,8 +454,8 @@ char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
   }
   for (size_t i = 0; i < s->n; i++) {
     char *plain = NULL;
-    enum vault_result rc = vault_decrypt(text, len, s->pw[i], &plain,
-                                         plain_len, e);
+    enum vault_result rc =
+        vault_decrypt(text, len, s->pw[i], &plain, plain_len, e);
     if (rc == VAULT_OK)
       return plain;
     if (rc != VAULT_WRONG_PASSWORD)

@@ -11,10 +11,10 @@
 
 enum vault_result {
   VAULT_OK = 0,
-  VAULT_NOT_VAULT,      /* no $ANSIBLE_VAULT header: plain text */
-  VAULT_BAD_FORMAT,     /* a vault, but not one we read (version, cipher,
-                           hex, envelope, padding) */
-  VAULT_WRONG_PASSWORD  /* the HMAC does not match */
+  VAULT_NOT_VAULT,     /* no $ANSIBLE_VAULT header: plain text */
+  VAULT_BAD_FORMAT,    /* a vault, but not one we read (version, cipher,
+                          hex, envelope, padding) */
+  VAULT_WRONG_PASSWORD /* the HMAC does not match */
 };
 
 /* True if TEXT starts with the $ANSIBLE_VAULT header. */
@@ -25,8 +25,8 @@ bool vault_is_encrypted(const char *text, size_t len);
    bytes.  Otherwise E says why (never quoting the input). */
 enum vault_result vault_decrypt(const char *text, size_t len,
                                 const char *password, char **plain,
-                                size_t *plain_len, struct msg_err *e)
-    R42_WARN_UNUSED;
+                                size_t *plain_len,
+                                struct msg_err *e) R42_WARN_UNUSED;
 
 /* The password Ansible gets from the file PATH: the file's bytes with
    leading and trailing whitespace stripped, or, when the file is
@@ -34,8 +34,8 @@ enum vault_result vault_decrypt(const char *text, size_t len,
    both ends.  Returns a secret string (free with secret_free()), or NULL
    with E set (unreadable, script failed, empty password).  "Client"
    scripts (name ending in -client) are refused. */
-char *vault_password_from_file(const char *path, struct msg_err *e)
-    R42_WARN_UNUSED;
+char *vault_password_from_file(const char *path,
+                               struct msg_err *e) R42_WARN_UNUSED;
 
 /* The passwords of a call, loaded once (Ansible sets up every vault
    secret before it decrypts anything). */

@@ -26,8 +26,8 @@ static struct ydoc_node *new_node(enum ydoc_type type, bool secret) {
 
 static void add_kid(struct ydoc_node *parent, struct ydoc_node *kid) {
   if ((parent->n & (parent->n - 1)) == 0) /* 0, 1, 2, 4...: grow */
-    parent->kids = xrealloc(parent->kids,
-                            (parent->n ? parent->n * 2 : 1) * sizeof kid);
+    parent->kids =
+        xrealloc(parent->kids, (parent->n ? parent->n * 2 : 1) * sizeof kid);
   parent->kids[parent->n++] = kid;
 }
 
@@ -185,8 +185,7 @@ static void wipe_parser(yaml_parser_t *p) {
     sodium_memzero(p->raw_buffer.start,
                    (size_t)(p->raw_buffer.end - p->raw_buffer.start));
   if (p->buffer.start)
-    sodium_memzero(p->buffer.start,
-                   (size_t)(p->buffer.end - p->buffer.start));
+    sodium_memzero(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
 }
 
 struct ydoc_node *ydoc_parse(const char *text, size_t len, bool secret,
@@ -272,8 +271,8 @@ static const char *exponent(const char *s) {
 /* PyYAML's float forms: [-+]?D[D_]*.[D_]*(exp)?, .[D_]+(exp)?,
    [-+]?D[D_]*(:[0-5]?D)+.[D_]*, [-+]?.inf, .nan (with their casings). */
 static bool yaml11_float(const char *s) {
-  static const char *const specials[] = {
-      ".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", NULL};
+  static const char *const specials[] = {".inf", ".Inf", ".INF", ".nan",
+                                         ".NaN", ".NAN", NULL};
   const char *body = skip_sign(s);
   if (word_in(body, specials))
     return true;
@@ -316,9 +315,9 @@ static bool canonical_decimal(const char *s) {
 
 static bool is_bool_word(const char *s) {
   static const char *const words[] = {
-      "yes", "Yes", "YES", "no",  "No",  "NO",  "true",  "True",
-      "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off",
-      "Off", "OFF", "y", "Y", "n", "N", NULL};
+      "yes",  "Yes",   "YES",   "no",    "No", "NO", "true", "True",
+      "TRUE", "false", "False", "FALSE", "on", "On", "ON",   "off",
+      "Off",  "OFF",   "y",     "Y",     "n",  "N",  NULL};
   return word_in(s, words);
 }
 
@@ -348,9 +347,8 @@ const char *ydoc_literal(const struct ydoc_node *node) {
 }
 
 bool ydoc_is_false(const struct ydoc_node *node) {
-  static const char *const words[] = {"no",    "No",    "NO",  "false",
-                                      "False", "FALSE", "off", "Off",
-                                      "OFF",   NULL};
+  static const char *const words[] = {"no",    "No",  "NO",  "false", "False",
+                                      "FALSE", "off", "Off", "OFF",   NULL};
   return node && node->type == YDOC_SCALAR && node->plain && !node->tagged &&
          word_in(node->text, words);
 }

@@ -12,14 +12,14 @@ enum ydoc_type { YDOC_SCALAR, YDOC_SEQ, YDOC_MAP };
 /* One node.  A map's children alternate key, value. */
 struct ydoc_node {
   enum ydoc_type type;
-  char *text;               /* scalar value (escapes resolved), else NULL */
-  size_t len;               /* its length in bytes */
-  bool plain;               /* an unquoted scalar (YAML may type it) */
-  bool tagged;              /* carried an explicit tag (!vault, !!int...) */
-  size_t n;                 /* number of children */
-  struct ydoc_node **kids;  /* children */
-  bool secret;              /* wipe text on free */
-  int line;                 /* 1-based line where the node starts */
+  char *text;              /* scalar value (escapes resolved), else NULL */
+  size_t len;              /* its length in bytes */
+  bool plain;              /* an unquoted scalar (YAML may type it) */
+  bool tagged;             /* carried an explicit tag (!vault, !!int...) */
+  size_t n;                /* number of children */
+  struct ydoc_node **kids; /* children */
+  bool secret;             /* wipe text on free */
+  int line;                /* 1-based line where the node starts */
 };
 
 /* Parses TEXT (LEN bytes) holding exactly one YAML document.  Anchors,
@@ -37,8 +37,7 @@ void ydoc_free_cb(struct ydoc_node **node);
 #define cleanup_ydoc __attribute__((cleanup(ydoc_free_cb)))
 
 /* The value of KEY in MAP, or NULL (MAP not a map, or no such key). */
-const struct ydoc_node *ydoc_get(const struct ydoc_node *map,
-                                 const char *key);
+const struct ydoc_node *ydoc_get(const struct ydoc_node *map, const char *key);
 
 /* The text of NODE when Ansible would see it as that same literal
    string: a quoted scalar, or a plain one that YAML 1.1 does not type as

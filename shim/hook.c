@@ -109,8 +109,7 @@ static void runner_argv(char **args, const char *path, char *const argv[],
 
 /* Execs the runner in place of PATH ARGV.  Returns only if that failed
    (runner missing): the caller then makes the original call. */
-static void reroute(const char *path, char *const argv[],
-                    char *const envp[]) {
+static void reroute(const char *path, char *const argv[], char *const envp[]) {
   int argc = count_args(argv);
   if (argc > HOOK_MAX_ARGS)
     return;
@@ -222,8 +221,8 @@ static int do_execve(const char *path, char *const argv[],
   return sys_execve(path, argv, envp);
 }
 
-static int do_execvpe(const char *file, char *const argv[],
-                      char *const envp[], int shell_fallback) {
+static int do_execvpe(const char *file, char *const argv[], char *const envp[],
+                      int shell_fallback) {
   if (*file == '\0') {
     errno = ENOENT;
     return -1;
@@ -248,8 +247,7 @@ static int do_execvpe(const char *file, char *const argv[],
   return search_path(file, argv, envp, path, shell_fallback);
 }
 
-HOOK_API int execve(const char *path, char *const argv[],
-                    char *const envp[]) {
+HOOK_API int execve(const char *path, char *const argv[], char *const envp[]) {
   return do_execve(path, argv, envp);
 }
 
@@ -403,8 +401,7 @@ HOOK_API int posix_spawn(pid_t *pid, const char *path,
                          const posix_spawnattr_t *attr, char *const argv[],
                          char *const envp[]) {
   int saved = errno, prog;
-  if (match_exec(path, argv, &prog) != MATCH_NONE &&
-      is_executable(path)) {
+  if (match_exec(path, argv, &prog) != MATCH_NONE && is_executable(path)) {
     if (spawn_rerouted(pid, path, actions, attr, argv, envp) == 0)
       return 0;
   }

@@ -76,8 +76,7 @@ static enum match_kind program_kind(const char *name, char *const argv[]) {
   if (strcmp(name, "ansible-playbook") == 0)
     return MATCH_PLAYBOOK;
   if (strcmp(name, "ansible-vault") == 0)
-    return argv[1] && strcmp(argv[1], "view") == 0 ? MATCH_VAULT
-                                                   : MATCH_NONE;
+    return argv[1] && strcmp(argv[1], "view") == 0 ? MATCH_VAULT : MATCH_NONE;
   if (match_script_index(name) >= 0)
     return MATCH_SCRIPT;
   return MATCH_NONE;

@@ -4,10 +4,10 @@
 
 /* What an exec is, as far as r42intercept cares. */
 enum match_kind {
-  MATCH_NONE = 0,     /* not ours: the real exec runs untouched */
-  MATCH_PLAYBOOK,     /* ansible-playbook */
-  MATCH_VAULT,        /* ansible-vault view */
-  MATCH_SCRIPT        /* one of the devkit entry scripts (SPEC 6) */
+  MATCH_NONE = 0, /* not ours: the real exec runs untouched */
+  MATCH_PLAYBOOK, /* ansible-playbook */
+  MATCH_VAULT,    /* ansible-vault view */
+  MATCH_SCRIPT    /* one of the devkit entry scripts (SPEC 6) */
 };
 
 /* Marker the shim puts in argv[1] of the runner, before the original

@@ -5,12 +5,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 build="${1:-build}"
 status=0
+mkdir -p "$build/unit-tap"
 for t in "$build"/unit/test-*; do
+    tap="$build/unit-tap/${t##*/}.tap"
     # shellcheck disable=SC2086
-    if ! ${R42_TEST_PREFIX:-} "$t" >"$t.tap" 2>&1 || grep -q '^not ok' "$t.tap"; then
-        echo "FAIL $t"; grep -v '^ok' "$t.tap"; status=1
+    if ! ${R42_TEST_PREFIX:-} "$t" >"$tap" 2>&1 || grep -q '^not ok' "$tap"; then
+        echo "FAIL $t"; grep -v '^ok' "$tap"; status=1
     else
-        echo "ok   $t ($(tail -1 "$t.tap"))"
+        echo "ok   $t ($(tail -1 "$tap"))"
     fi
 done
 exit $status

@@ -18,8 +18,8 @@
 extern char **environ;
 
 static int fail(const char *what, int err) {
-  printf("%serrno=%s\n", what, strerrorname_np(err) ? strerrorname_np(err)
-                                                     : "?");
+  printf("%serrno=%s\n", what,
+         strerrorname_np(err) ? strerrorname_np(err) : "?");
   fflush(stdout);
   return 3;
 }
@@ -60,8 +60,7 @@ static int run_exec(const char *mode, int argc, char **argv) {
     default:
       execle(prog, prog, A(1), A(2), A(3), A(4), (char *)NULL, environ);
     }
-  }
-  else if (!strcmp(mode, "execveat"))
+  } else if (!strcmp(mode, "execveat"))
     execveat(AT_FDCWD, prog, argv, environ, 0);
   else if (!strcmp(mode, "fexecve")) {
     int fd = open(prog, O_RDONLY);

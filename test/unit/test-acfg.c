@@ -63,7 +63,8 @@ static void test_callback(void) {
      "ansible.posix.json with json_indent 0");
   ok(callback("[defaults]\nstdout_callback = yaml\n", &indent) < 0,
      "another callback is not ours");
-  ok(callback("[defaults]\n", &indent) < 0, "the default callback is not ours");
+  ok(callback("[defaults]\n", &indent) < 0,
+     "the default callback is not ours");
   ok(callback("[defaults]\nstdout_callback = json\ncallbacks_enabled = "
               "profile_tasks\n",
               &indent) < 0,

@@ -11,8 +11,7 @@ static int parse(char **argv, struct cli_playbook *out) {
 
 int main(void) {
   struct cli_playbook c;
-  ok(parse(ARGV("-i", "inv.yml", "--vault-password-file", "pw",
-                "/dev/stdin"),
+  ok(parse(ARGV("-i", "inv.yml", "--vault-password-file", "pw", "/dev/stdin"),
            &c) == 0 &&
          strcmp(c.inventory, "inv.yml") == 0 && c.n_vault_files == 1 &&
          strcmp(c.vault_files[0], "pw") == 0 &&
@@ -43,8 +42,8 @@ int main(void) {
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     struct msg_err e = {{0}};
-    ok(cli_parse_playbook(refused[i], &c, &e) < 0 && e.text[0],
-       "refused: %s", e.text);
+    ok(cli_parse_playbook(refused[i], &c, &e) < 0 && e.text[0], "refused: %s",
+       e.text);
   }
   ok_str(cli_vault_id_file("lab@/x/pw"), "/x/pw", "vault-id with a label");
   ok_str(cli_vault_id_file("/x/pw"), "/x/pw", "vault-id without a label");

@@ -33,15 +33,18 @@ static void test_requests(void) {
   static const struct {
     const char *in, *want;
   } cases[] = {
-      {"100\n", "{\"vm_id\":100,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"100\n",
+       "{\"vm_id\":100,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
       {"007", "{\"vm_id\":7,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
-      {"px-testing\n",
-       "{\"vm_id\":\"px-testing\",\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+      {"px-testing\n", "{\"vm_id\":\"px-testing\",\"proxmox_node\":\"px-"
+                       "vault\",\"action\":\"\"}\n"},
       {"{\"proxmox_node\":null,\"vm_id\":1,\"action\":\"x\"}\n",
        "{\"proxmox_node\":\"px-vault\",\"vm_id\":1,\"action\":\"\"}\n"},
       {"{\"vm_id\":1.0,\"proxmox_node\":\"n2\",\"d\":\"caf\\u00e9\"}\n",
-       "{\"vm_id\":1,\"proxmox_node\":\"n2\",\"d\":\"caf\xc3\xa9\",\"action\":\"\"}\n"},
-      {"\n", "{\"vm_id\":\"\",\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
+       "{\"vm_id\":1,\"proxmox_node\":\"n2\",\"d\":\"caf\xc3\xa9\",\"action\":"
+       "\"\"}\n"},
+      {"\n",
+       "{\"vm_id\":\"\",\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
       {"1\n2\n",
        "{\"vm_id\":1,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"
        "{\"vm_id\":2,\"proxmox_node\":\"px-vault\",\"action\":\"\"}\n"},
@@ -69,10 +72,14 @@ static void test_raw_values(void) {
   static const struct {
     const char *json, *want;
   } cases[] = {
-      {"{\"v\":\"text\\n\\n\"}", "text"}, {"{\"v\":100}", "100"},
-      {"{\"v\":1e3}", "1000"},            {"{\"v\":0.5}", "0.5"},
-      {"{\"v\":true}", "true"},           {"{\"v\":false}", ""},
-      {"{\"v\":null}", ""},               {"{}", ""},
+      {"{\"v\":\"text\\n\\n\"}", "text"},
+      {"{\"v\":100}", "100"},
+      {"{\"v\":1e3}", "1000"},
+      {"{\"v\":0.5}", "0.5"},
+      {"{\"v\":true}", "true"},
+      {"{\"v\":false}", ""},
+      {"{\"v\":null}", ""},
+      {"{}", ""},
       {"{\"v\":[1]}", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -89,7 +96,8 @@ static void test_playbook(void) {
       "{\"vm_id\":105,\"vm_snapshot_description\":\"say \\\"hi\\\" \\\\t\","
       "\"proxmox_node\":\"px-testing\",\"action\":\"\",\"vm_cpu\":false}");
   struct msg_err e = {{0}};
-  char *text = dk_playbook(req, "vm_start", "/d/secrets/default_vault.yml", &e);
+  char *text =
+      dk_playbook(req, "vm_start", "/d/secrets/default_vault.yml", &e);
   ok_str(text,
          "      - hosts: px-testing\n"
          "        gather_facts: false\n"

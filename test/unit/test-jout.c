@@ -5,9 +5,9 @@
 
 #include <stdlib.h>
 
-static const char *input =
-    "{\"b\":[1,2.5,{\"z\":null,\"a\":true}],"
-    "\"a\":\"caf\\u00e9 \\ud83d\\ude00 \\u007f\\n\\\"q\\\"\",\"c\":{},\"d\":[]}";
+static const char *input = "{\"b\":[1,2.5,{\"z\":null,\"a\":true}],"
+                           "\"a\":\"caf\\u00e9 \\ud83d\\ude00 "
+                           "\\u007f\\n\\\"q\\\"\",\"c\":{},\"d\":[]}";
 
 static char *render(const char *json, enum jout_style style, int indent) {
   cJSON *tree = cJSON_Parse(json);
@@ -40,7 +40,8 @@ static void test_jq(void) {
          "\xf0\x9f\x98\x80 \\u007f\\n\\\"q\\\"\",\"c\":{},\"d\":[]}",
          "jq -c keeps key order and UTF-8");
   free(got);
-  cJSON *tree = cJSON_Parse("{\"b\":{\"y\":1,\"x\":2},\"a\":[{\"d\":1,\"c\":2}]}");
+  cJSON *tree =
+      cJSON_Parse("{\"b\":{\"y\":1,\"x\":2},\"a\":[{\"d\":1,\"c\":2}]}");
   jout_sort_keys(tree);
   struct buf out;
   buf_init(&out, 1024);

@@ -15,8 +15,8 @@ static void check(const char *path, char **argv, enum match_kind want,
 
 int main(void) {
   check("/usr/bin/ansible-playbook",
-        ARGV("ansible-playbook", "-i", "inv", "/dev/stdin"), MATCH_PLAYBOOK,
-        0, "ansible-playbook by path");
+        ARGV("ansible-playbook", "-i", "inv", "/dev/stdin"), MATCH_PLAYBOOK, 0,
+        "ansible-playbook by path");
   check("ansible-playbook", ARGV("ansible-playbook", "x.yml"), MATCH_PLAYBOOK,
         0, "ansible-playbook by name (exec*p)");
   check("/usr/bin/python3",
@@ -47,12 +47,12 @@ int main(void) {
   check("/bin/bash",
         ARGV("bash", "/opt/devkit/proxmox_vm.list.to.jsons.sh", "admin"),
         MATCH_SCRIPT, 1, "bash SCRIPT");
-  check("/bin/sh", ARGV("sh", "proxmox_vm.list.to.jsons.sh"), MATCH_SCRIPT,
-        1, "sh SCRIPT");
+  check("/bin/sh", ARGV("sh", "proxmox_vm.list.to.jsons.sh"), MATCH_SCRIPT, 1,
+        "sh SCRIPT");
   check("/bin/bash", ARGV("bash", "-x", "proxmox_vm.list.to.jsons.sh"),
         MATCH_NONE, 0, "bash -x SCRIPT is not ours");
-  check("/opt/devkit/proxmox_vm.vm_id.start.to.jsons.sh.bak",
-        ARGV("x"), MATCH_NONE, 0, "a similar name is not ours");
+  check("/opt/devkit/proxmox_vm.vm_id.start.to.jsons.sh.bak", ARGV("x"),
+        MATCH_NONE, 0, "a similar name is not ours");
   check("/usr/bin/jq", ARGV("jq", "-c", "."), MATCH_NONE, 0, "jq");
   check("/bin/bash", ARGV("bash", "-c", "ansible-playbook"), MATCH_NONE, 0,
         "bash -c");

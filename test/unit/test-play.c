@@ -64,8 +64,9 @@ static void test_refused(void) {
        "ansible_connection: \"ssh\""},
       {"an anchor", "vm_id: \"105\"", "vm_id: &a \"105\""},
       {"a tagged value", "vm_id: \"105\"", "vm_id: !unsafe \"105\""},
-      {"a duplicate key", "vm_id: \"105\"", "vm_id: \"105\"\n"
-                                            "              vm_id: \"106\""},
+      {"a duplicate key", "vm_id: \"105\"",
+       "vm_id: \"105\"\n"
+       "              vm_id: \"106\""},
       {"a typed value (bool)", "vm_id: \"105\"", "vm_id: yes"},
       {"a float value", "vm_id: \"105\"", "vm_id: 1.5"},
       {"an octal-looking value", "vm_id: \"105\"", "vm_id: 0105"},
@@ -75,8 +76,7 @@ static void test_refused(void) {
        "            when: x\n            vars:\n"},
       {"YAML syntax error", "vm_id: \"105\"", "vm_id: \"105"},
   };
-  char *good = devkit_playbook("vm_start",
-                               "\n              vm_id: \"105\"\n");
+  char *good = devkit_playbook("vm_start", "\n              vm_id: \"105\"\n");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char *at = strstr(good, cases[i].from);
     if (!at) {
@@ -94,9 +94,9 @@ static void test_refused(void) {
   struct play p;
   struct msg_err e = {{0}};
   ok(parse(good, &p, &e) == 0, "the unmodified playbook still parses");
+  play_clear(&p);
   ok(parse("vm_id: 105 ", &p, &e) < 0, "a mapping is not a playbook");
   ok(parse("", &p, &e) < 0, "empty input is not a playbook");
-  play_clear(&p);
   free(good);
 }
 
@@ -105,18 +105,30 @@ static void test_literals(void) {
     const char *yaml;
     const char *want; /* NULL: not a literal string */
   } cases[] = {
-      {"v: px-testing", "px-testing"},  {"v: 105", "105"},
-      {"v: 0", "0"},                    {"v: 127.0.0.1:8006", "127.0.0.1:8006"},
-      {"v: root@pam", "root@pam"},      {"v: 'yes'", "yes"},
-      {"v: yes", NULL},                 {"v: Off", NULL},
-      {"v: ~", NULL},                   {"v: null", NULL},
-      {"v:", NULL},                     {"v: 0x1F", NULL},
-      {"v: 1_000", NULL},               {"v: 1e3", "1e3"},
-      {"v: 1.5", NULL},                 {"v: .5", NULL},
-      {"v: 1.0e+3", NULL},              {"v: 1:30.5", NULL},
-      {"v: 10.0.0.5", "10.0.0.5"},      {"v: -.inf", NULL},
-      {"v: .inf", NULL},                {"v: 2026-11-28", NULL},
-      {"v: 1:30", NULL},                {"v: \"{{ x }}\"", NULL},
+      {"v: px-testing", "px-testing"},
+      {"v: 105", "105"},
+      {"v: 0", "0"},
+      {"v: 127.0.0.1:8006", "127.0.0.1:8006"},
+      {"v: root@pam", "root@pam"},
+      {"v: 'yes'", "yes"},
+      {"v: yes", NULL},
+      {"v: Off", NULL},
+      {"v: ~", NULL},
+      {"v: null", NULL},
+      {"v:", NULL},
+      {"v: 0x1F", NULL},
+      {"v: 1_000", NULL},
+      {"v: 1e3", "1e3"},
+      {"v: 1.5", NULL},
+      {"v: .5", NULL},
+      {"v: 1.0e+3", NULL},
+      {"v: 1:30.5", NULL},
+      {"v: 10.0.0.5", "10.0.0.5"},
+      {"v: -.inf", NULL},
+      {"v: .inf", NULL},
+      {"v: 2026-11-28", NULL},
+      {"v: 1:30", NULL},
+      {"v: \"{{ x }}\"", NULL},
       {"v: !!str 5", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -47,7 +47,8 @@ static void test_vectors(void) {
   for (int i = 0; i < 2; i++) {
     char *plain = NULL;
     struct msg_err e = {{0}};
-    enum vault_result rc = decrypt_file(files[i], PASSWORD, &plain, &got_len, &e);
+    enum vault_result rc =
+        decrypt_file(files[i], PASSWORD, &plain, &got_len, &e);
     ok(rc == VAULT_OK && got_len == want_len &&
            memcmp(plain, want, want_len) == 0,
        "%s decrypts to the plaintext", files[i]);
@@ -108,7 +109,8 @@ static void test_damaged(void) {
   ok(mangled(400, false, &e) == VAULT_WRONG_PASSWORD,
      "a tampered ciphertext is refused");
   ok(mangled(301, true, &e) != VAULT_OK, "a truncated vault is refused");
-  ok(mangled(0, true, &e) == VAULT_BAD_FORMAT, "a vault with no body is refused");
+  ok(mangled(0, true, &e) == VAULT_BAD_FORMAT,
+     "a vault with no body is refused");
   ok_clean(&e, "empty body");
 }
 
@@ -133,8 +135,8 @@ static void test_garbage(void) {
     char *plain = NULL;
     size_t plen;
     struct msg_err e = {{0}};
-    enum vault_result rc = vault_decrypt(
-        cases[i].text, strlen(cases[i].text), PASSWORD, &plain, &plen, &e);
+    enum vault_result rc = vault_decrypt(cases[i].text, strlen(cases[i].text),
+                                         PASSWORD, &plain, &plen, &e);
     ok(rc == cases[i].want && !plain, "%s", cases[i].what);
   }
 }
@@ -160,7 +162,8 @@ static void test_password_files(void) {
 }
 
 static void test_read_vars(void) {
-  const char *pw[] = {DATA "vault_pass_empty_is_skipped_not", DATA "vault_pass.txt"};
+  const char *pw[] = {DATA "vault_pass_empty_is_skipped_not",
+                      DATA "vault_pass.txt"};
   struct vars v = {0};
   struct msg_err e = {{0}};
   ok(vault_read_vars(DATA "vault-1.2.yml", pw + 1, 1, &v, &e) == 0,
@@ -183,7 +186,8 @@ static void test_read_vars(void) {
 /* Our PBKDF2 must equal OpenSSL's for short, long (> 64 bytes) and empty
    salts and passwords, and for lengths that cut a block. */
 static void test_pbkdf2(void) {
-  static const char *const pws[] = {"p", PASSWORD,
+  static const char *const pws[] = {
+      "p", PASSWORD,
       "a password longer than sixty-four bytes, so that HMAC hashes it first",
       NULL};
   unsigned char salt[100];

@@ -21,6 +21,8 @@ scenario() {
     printf '%s\n' $vms | proxmox_vm.vm_id.stop_force.to.jsons.sh | jq -r '"  stopped \(.vm_id) \(.vm_name): \(.vm_status) (\(.source))"'
 }
 calls=$((1 + 4 * 3))
+export vms
+export -f scenario
 
 # Runs the scenario on a fresh simulator, with LD_PRELOAD=$1 when given;
 # sets ELAPSED (seconds).
@@ -28,7 +30,8 @@ run_timed() {
     r42_sim POST /_sim/reset >/dev/null
     local t0 t1
     t0=$(date +%s.%N)
-    if [[ -n "$1" ]]; then LD_PRELOAD="$1" scenario 2>/dev/null; else scenario 2>/dev/null; fi
+    # a child bash: the library must be in the process that execs the scripts
+    LD_PRELOAD="$1" bash -c scenario 2>/dev/null
     t1=$(date +%s.%N)
     ELAPSED=$(echo "$t1 - $t0" | bc -l)
 }

@@ -507,15 +507,25 @@ static enum line_rc run_line(struct sc *c, const cJSON *req,
 
 /* ---- the whole script --------------------------------------------------- */
 
-/* The script file being run: PROG itself, or the file bash is given. */
-static char *script_path(struct fb *fb, char **argv, int prog) {
+/* The script file being run: PROG itself, or the file the shell is
+   given.  NULL (E set) when we would not run it as the devkit's bash
+   does: "sh SCRIPT" with an sh that is not bash (dash stops at the
+   script's first line), or a name the shell finds through PATH. */
+static char *script_path(struct fb *fb, char **argv, int prog,
+                         struct msg_err *e) {
   if (prog == 0)
     return xstrdup(fb->path);
+  cleanup_free char *shell = realpath(fb->path, NULL);
+  if (!shell || strcmp(match_basename(shell), "bash") != 0) {
+    msg_err_set(e, "%.40s is not bash", argv[0]);
+    return NULL;
+  }
   const char *given = argv[prog];
   struct stat st;
   if (strchr(given, '/') || stat(given, &st) == 0)
     return xstrdup(given);
-  return NULL; /* bash would search PATH for it: not reproduced */
+  msg_err_set(e, "the script is found through PATH by the shell");
+  return NULL;
 }
 
 /* Exits as the devkit's warmup checks do, when they would fail. */
@@ -534,11 +544,9 @@ static void warmup_checks(const struct sc *c) {
 /* Everything checked before the first line: the script, its arguments,
    the devkit set-up, stdin.  0, or -1 (E set) to fall back whole. */
 static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
-  cleanup_free char *path = script_path(c->fb, argv, prog);
-  if (!path) {
-    msg_err_set(e, "the script is found through PATH by the shell");
+  cleanup_free char *path = script_path(c->fb, argv, prog, e);
+  if (!path)
     return -1;
-  }
   int off = probe_forced_off(e);
   if (off != 0) {
     if (off > 0)

@@ -150,6 +150,23 @@ snap() { # VM NAME: a snapshot made directly through the API
     r42_run shim bash -c "echo 101 | bash $RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/proxmox_vm.vm_id.start.to.jsons.sh"
     assert_match "$stderr" "fast path: proxmox_vm.vm_id.start.to.jsons.sh"
     assert_match "$output" '"vm_status":"running"'
+    # an sh that is bash (here: a link named sh)
+    ln -s "$(command -v bash)" "$BATS_TEST_TMPDIR/sh"
+    r42_run shim bash -c "cd $RANGE42_ANSIBLE_ROLES__DEVKITS_DIR && echo 101 | $BATS_TEST_TMPDIR/sh proxmox_vm.vm_id.stop.to.jsons.sh"
+    assert_match "$stderr" "fast path: proxmox_vm.vm_id.stop.to.jsons.sh"
+    assert_match "$output" '"vm_status":"stopped"'
+}
+
+@test "sh SCRIPT with an sh that is not bash (dash) runs the script as that sh would" {
+    mkdir -p "$BATS_TEST_TMPDIR/dash"
+    ln -s "$(command -v dash)" "$BATS_TEST_TMPDIR/dash/sh"
+    local sh="$BATS_TEST_TMPDIR/dash/sh"
+    run --separate-stderr bash -c "cd $RANGE42_ANSIBLE_ROLES__DEVKITS_DIR && echo 101 | $sh proxmox_vm.vm_id.stop.to.jsons.sh"
+    local want="$status:$output"
+    r42_run shim bash -c "cd $RANGE42_ANSIBLE_ROLES__DEVKITS_DIR && echo 101 | $sh proxmox_vm.vm_id.stop.to.jsons.sh"
+    assert_eq "$status:$output" "$want"
+    assert_match "$stderr" "running the real proxmox_vm.vm_id.stop.to.jsons.sh: $sh is not bash"
+    [[ "$want" != 0:* ]] || fail "dash ran the bash script: the test shows nothing"
 }
 
 @test "a batch with one bad VM: a trace, the others done; strict mode stops with 2" {

@@ -25,7 +25,7 @@ act() {
     r42_run shim bash -c 'echo px-testing | proxmox_vm.list.to.jsons.sh'
     assert_eq "$status" 0
     assert_match "$stderr" "fast path: vm_list on px-testing"
-    want="$(awk -F'\t' '$1 == "list" {print $2}' "$R42_TOP/../shared/reference/slow-path-outputs.tsv")"
+    want="$(awk -F'\t' '$1 == "list" {print $2}' "$R42_TOP/test/reference/slow-path-outputs.tsv")"
     assert_eq "$(printf '%s\n' "$output" | normalise_source)" "$want"
     assert_match "$output" '"source":"proxmox-api"'
 }

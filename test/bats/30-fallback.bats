@@ -122,7 +122,7 @@ same_as_without_shim() {
     printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/doc.json"
     # the reference document's structure, key for key (values aside)
     shape='[paths(..) | map(if type == "number" then 0 else . end)] | unique'
-    run diff <(jq -c "$shape" "$R42_TOP/../shared/reference/ansible-json-callback.vm_start.trimmed.json") \
+    run diff <(jq -c "$shape" "$R42_TOP/test/reference/ansible-json-callback.vm_start.trimmed.json") \
         <(jq -c "$shape" "$BATS_TEST_TMPDIR/doc.json")
     assert_eq "$status" 0 "document shape: $output"
     assert_eq "$(devkit_jq vm_start <"$BATS_TEST_TMPDIR/doc.json")" \

@@ -34,7 +34,7 @@ Content-Length. Clients that disconnect mid-request are dropped silently.
 
 Seed state
 ----------
-VMs 100..107 are those of shared/reference/slow-path-outputs.tsv:
+VMs 100..107 are those of test/reference/slow-path-outputs.tsv:
 
     100 admin-wazuh          running  tags "r42;lab"
     101 admin-builder-api    stopped  tags "r42;lab"

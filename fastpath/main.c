@@ -8,12 +8,9 @@
 #include "msg.h"
 #include "run.h"
 
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifndef R42_VERSION
 #define R42_VERSION "0.1"

@@ -118,3 +118,14 @@ assert_rerouted_to_fake() {
     assert_eq "$output" "$want_out"
     assert_eq "$stderr" "$want_err"
 }
+
+@test "the r42intercept wrapper prepends the library once, keeping LD_PRELOAD" {
+    sed "s|@LIBDIR@|$(dirname "$R42_SO")|" "$R42_TOP/contrib/r42intercept.in" >"$BATS_TEST_TMPDIR/r42intercept"
+    chmod +x "$BATS_TEST_TMPDIR/r42intercept"
+    r42_run "$BATS_TEST_TMPDIR/r42intercept" sh -c 'echo "$LD_PRELOAD"'
+    assert_eq "$output" "$R42_SO"
+    LD_PRELOAD=/lib/other.so r42_run "$BATS_TEST_TMPDIR/r42intercept" "$BATS_TEST_TMPDIR/r42intercept" sh -c 'echo "$LD_PRELOAD"'
+    assert_eq "$output" "$R42_SO /lib/other.so"
+    R42INTERCEPT_RUNNER="$fake" r42_run "$BATS_TEST_TMPDIR/r42intercept" bash -c 'ansible-playbook -i inv /dev/stdin'
+    assert_eq "$output" "FAKE RUNNER"
+}

@@ -317,20 +317,23 @@ static enum line_rc vm_rows(struct sc *c, const cJSON *req, long long id,
   return LINE_DONE;
 }
 
-/* The single VM name of ROWS as the devkit reads it, or NULL. */
-static char *vm_name_of(const cJSON *rows, struct msg_err *e) {
-  if (cJSON_GetArraySize(rows) != 1) {
-    msg_err_set(e, "VM not found (or not once) in the VM list");
-    return NULL;
+/* The name of VM ID in the VM list of REQ's node, as the devkit looks it
+   up; LINE_UNSURE when the VM is not there exactly once or has no name. */
+static enum line_rc vm_name_for(struct sc *c, const cJSON *req, long long id,
+                                char **name, struct msg_err *e) {
+  cJSON *rows;
+  *name = NULL;
+  enum line_rc rc = vm_rows(c, req, id, &rows, e);
+  if (rc == LINE_DONE && cJSON_GetArraySize(rows) == 1)
+    *name = field(cJSON_GetArrayItem(rows, 0), "vm_name");
+  cJSON_Delete(rows);
+  if (rc == LINE_DONE && (!*name || !**name)) {
+    free(*name);
+    *name = NULL;
+    msg_err_set(e, "VM %lld is not once in the VM list, or has no name", id);
+    rc = LINE_UNSURE;
   }
-  char *name = field(cJSON_GetArrayItem(rows, 0), "vm_name");
-  if (name && !*name) {
-    free(name);
-    name = NULL;
-  }
-  if (!name)
-    msg_err_set(e, "the VM has no name");
-  return name;
+  return rc;
 }
 
 /* REQ . + {KEY: VALUE}: in place when KEY exists, else appended. */
@@ -408,12 +411,10 @@ static enum line_rc line_snap_create(struct sc *c, const cJSON *req,
     msg_err_set(e, "a snapshot name or description is an object or array");
     return LINE_UNSURE;
   }
-  cJSON *rows;
-  enum line_rc rc = vm_rows(c, req, id, &rows, e);
-  cleanup_free char *vm_name = rc == LINE_DONE ? vm_name_of(rows, e) : NULL;
-  cJSON_Delete(rows);
-  if (rc != LINE_DONE || !vm_name)
-    return rc != LINE_DONE ? rc : LINE_UNSURE;
+  cleanup_free char *vm_name = NULL;
+  enum line_rc rc = vm_name_for(c, req, id, &vm_name, e);
+  if (rc != LINE_DONE)
+    return rc;
   char when[32];
   stamp(when, sizeof when);
   cleanup_free char *dflt = xasprintf("%s-%s", vm_name, when);
@@ -456,12 +457,10 @@ static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
     msg_err_set(e, "a line without a numeric vm_id or with an odd name");
     return LINE_UNSURE;
   }
-  cJSON *rows;
-  enum line_rc rc = vm_rows(c, req, id, &rows, e);
-  cleanup_free char *vm_name = rc == LINE_DONE ? vm_name_of(rows, e) : NULL;
-  cJSON_Delete(rows);
-  if (rc != LINE_DONE || !vm_name)
-    return rc != LINE_DONE ? rc : LINE_UNSURE;
+  cleanup_free char *vm_name = NULL;
+  enum line_rc rc = vm_name_for(c, req, id, &vm_name, e);
+  if (rc != LINE_DONE)
+    return rc;
   cleanup_free char *snap = NULL;
   if (!*given) {
     rc = latest_snapshot(c, req, &snap, e);

@@ -32,7 +32,7 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan format
+        check-valgrind check-asan format fuzz fuzz-build
 
 all: $(SO) $(RUNNER)
 
@@ -43,6 +43,9 @@ help:
 	@echo "make bench      benchmarks (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) (PREFIX=$(PREFIX))"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
+	@echo "make fuzz       build the libFuzzer targets (clang, ASan+UBSan) and run each"
+	@echo "                for FUZZ_SECONDS (default $(FUZZ_SECONDS)); make test runs each for"
+	@echo "                FUZZ_TEST_SECONDS (default $(FUZZ_TEST_SECONDS)); crashes: build-fuzz/crashes/"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,8 +78,8 @@ PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 
 unit: $(UNIT_BIN) $(PROGS)
 
-test: all unit
-	@bash test/run-all.sh
+test: all unit fuzz-build
+	@R42_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) bash test/run-all.sh
 
 demo: deps all
 	@bash contrib/demo.sh
@@ -130,10 +133,48 @@ check-valgrind: all unit
 	R42INTERCEPT_RUNNER=$(CURDIR)/test/valgrind-runner.sh \
 	  bats test/bats/20-actions.bats test/bats/50-scripts.bats
 
+# libFuzzer targets (test/fuzz/fuzz-*.c), one per parser, built with clang,
+# ASan and UBSan into build-fuzz/ against the runner's modules.  Fuzz builds
+# lower the vault's PBKDF2 rounds (R42_FUZZ_VAULT_ITERATIONS, honoured only
+# with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION; see test/fuzz/fuzz-vault.c).
+FUZZ_CC           ?= clang
+FUZZ_BUILD        := build-fuzz
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all \
+               -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+               -DR42_FUZZ_VAULT_ITERATIONS=2
+# clang's -Wformat=2 also flags the vprintf-style helpers of msg.c.
+FUZZ_WARN := $(WARN) -Wno-format-nonliteral
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(RUNNER_SRC))
+FUZZ_BIN := $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/%,\
+              $(wildcard test/fuzz/fuzz-*.c))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARN) \
+	  $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/libr42fuzz.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: test/fuzz/fuzz-%.c test/fuzz/fuzz.h \
+                      $(FUZZ_BUILD)/libr42fuzz.a
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_WARN) $(PKG_CFLAGS) \
+	  -Ifastpath -Ishim $< $(FUZZ_BUILD)/libr42fuzz.a -o $@ $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@bash test/fuzz/run.sh --report $(FUZZ_SECONDS)
+
 format:
-	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch]
+	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch] \
+	  test/fuzz/*.[ch]
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/run-all.sh: every test of r42intercept, then one line "N passed, N failed".
-# Runs the C unit tests (TAP), the bats integration tests (TAP), and a final
-# sweep of everything the tests printed for the environments' secrets.
+# Runs the C unit tests (TAP), the bats integration tests (TAP), each fuzz
+# target for R42_FUZZ_SECONDS (default 10), and a final sweep of everything
+# the tests printed for the environments' secrets.
 # R42_KEEP=1 keeps the run's files; BATS_ARGS adds bats options (e.g. -f NAME).
 set -uo pipefail
 
@@ -41,6 +42,9 @@ sed -n -e 's/^\(test[^ ]*\) .* \.\.\. ok$/ok - simulator: \1/p' \
 echo "# integration tests (bats)"
 # shellcheck disable=SC2086
 bats --tap ${BATS_ARGS:-} test/bats | count_tap
+
+echo "# fuzz targets (libFuzzer, ${R42_FUZZ_SECONDS:-10} s each; crashes kept in build-fuzz/crashes/)"
+bash test/fuzz/run.sh --tap "${R42_FUZZ_SECONDS:-10}" | count_tap
 
 echo "# secret sweep"
 secrets=()

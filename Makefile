@@ -32,7 +32,7 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan format fuzz fuzz-build
+        check-valgrind check-asan format fuzz fuzz-build soak
 
 all: $(SO) $(RUNNER)
 
@@ -46,6 +46,8 @@ help:
 	@echo "make fuzz       build the libFuzzer targets (clang, ASan+UBSan) and run each"
 	@echo "                for FUZZ_SECONDS (default $(FUZZ_SECONDS)); make test runs each for"
 	@echo "                FUZZ_TEST_SECONDS (default $(FUZZ_TEST_SECONDS)); crashes: build-fuzz/crashes/"
+	@echo "make soak       1000 playbook calls, 1000 script calls and a 20 000-line batch"
+	@echo "                against the simulator; fds and RSS must stay flat (a few minutes)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -169,6 +171,10 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@bash test/fuzz/run.sh --report $(FUZZ_SECONDS)
+
+# The 1000-call soak against the simulator (test/soak.sh): not in make test.
+soak: all
+	@bash test/soak.sh
 
 format:
 	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch] \

@@ -23,7 +23,7 @@
 set -uo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top" || exit 1
-# shellcheck source=lib/env.sh
+# shellcheck source-path=SCRIPTDIR source=lib/env.sh
 source "$top/test/lib/env.sh"
 
 calls="${R42_SOAK_CALLS:-1000}"
@@ -36,6 +36,7 @@ runner="$(readlink -f "$runner")"
 
 dir="$(mktemp -d /tmp/r42-soak.XXXXXX)" || exit 1
 batch_pid=""
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
     [[ -n "$batch_pid" ]] && kill -KILL "$batch_pid" 2>/dev/null
     r42_env_down "$dir/env"
@@ -83,12 +84,13 @@ playbook_call() {
 }
 
 script_call() { # SCRIPT VM_ID
+    # shellcheck disable=SC2016 # $0 is bash -c's, on purpose
     printf '%s\n' "$2" | LD_PRELOAD="$so" timeout -k 5 60 bash -c 'exec "$0"' "$1"
 }
 
 # run_calls LEVEL VM: CALLS calls starting and stopping VM in turn.
 run_calls() {
-    local level="$1" vm="$2" i action want out err ok=0 start=$SECONDS first=""
+    local level="$1" vm="$2" i action want out ok=0 start=$SECONDS first=""
     local state
     state="$(vm_status "$vm")"
     for ((i = 0; i < calls; i++)); do
@@ -126,6 +128,7 @@ ids=(100 101 102 103 104 105 106 107)
 for ((i = 0; i < lines; i++)); do
     printf '%s\n' "${ids[i % 8]}"
 done >"$dir/batch.in"
+# shellcheck disable=SC2016 # $0 is bash -c's, on purpose
 LD_PRELOAD="$so" timeout -k 5 900 bash -c 'exec "$0"' \
     proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh \
     <"$dir/batch.in" >"$dir/batch.out" 2>"$dir/batch.err" &

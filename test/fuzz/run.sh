@@ -25,7 +25,7 @@ if [[ "$mode" != --tap && "$mode" != --report ]] ||
     exit 2
 fi
 
-build=build-fuzz
+build="build-fuzz"
 targets=()
 if [[ -n "${FUZZ_TARGETS:-}" ]]; then
     read -ra targets <<<"$FUZZ_TARGETS"

@@ -56,13 +56,13 @@ $(BUILD)/obj/%.o: %.c
 $(RUNNER): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
-$(SO): $(SHIM_SRC) shim/match.h Makefile
+$(SO): $(SHIM_SRC) shim/match.h shim/scripts.def Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
 # Installed copy: the same shim with the installed runner path built in.
-$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h Makefile
+$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h shim/scripts.def Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@

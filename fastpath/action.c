@@ -1,8 +1,11 @@
-/* action.c: the action table of SPEC 2 and its execution against the
- * API: the request, the wait for its UPID task (adaptive polling within
- * the action's timeout), the status read, and the result object in the
- * role's shape with source "proxmox-api".  What to do with a result
- * (document, jq line) is the caller's business. */
+/* action.c: the action table (SPEC 2, docs/actions.md: VMs and
+ * containers) and its execution against the API: the request, the wait
+ * for its UPID task (adaptive polling within the action's timeout), the
+ * status read, and the result object in the role's shape with source
+ * "proxmox-api".  Where the role fails (an HTTP error) the call fails;
+ * a task that ends in error does not fail the role, so the result is
+ * built all the same, with the task's message beside it.  What to do
+ * with a result (document, jq line) is the caller's business. */
 #define _GNU_SOURCE
 #include "action.h"
 
@@ -18,44 +21,108 @@
 #define ACT_POLL_FIRST 0.05      /* first re-check after this many s */
 #define ACT_POLL_MAX 1.0         /* back-off cap */
 
-static const char *const needs_node[] = {NULL};
-static const char *const needs_vm[] = {"vm_id", NULL};
-static const char *const needs_snap_create[] = {
-    "vm_id", "vm_name", "vm_snapshot_name", "vm_snapshot_description", NULL};
-static const char *const needs_snap[] = {"vm_id", "vm_name",
-                                         "vm_snapshot_name", NULL};
+/* The guests, and what the role calls their values. */
+static const struct act_guest qemu = {"qemu",
+                                      "vm_name",
+                                      "vm_status",
+                                      "vm_uptime",
+                                      "vm_meta",
+                                      "vm_snapshot_name",
+                                      "vm_snapshot_description",
+                                      false};
+static const struct act_guest lxc = {"lxc",
+                                     "lxc_name",
+                                     "lxc_status",
+                                     "lxc_uptime",
+                                     "lxc_meta",
+                                     "lxc_snapshot_name",
+                                     "lxc_snapshot_description",
+                                     true};
+
+static const char *const none[] = {NULL};
+static const char *const id[] = {"vm_id", NULL};
+static const char *const vm_name[] = {"vm_name", NULL};
+static const char *const lxc_name[] = {"lxc_name", NULL};
+static const char *const vm_snap_create[] = {"vm_id", "vm_snapshot_name",
+                                             "vm_snapshot_description", NULL};
+static const char *const vm_snap[] = {"vm_id", "vm_snapshot_name", NULL};
+static const char *const lxc_snap_create[] = {
+    "vm_id", "lxc_snapshot_name", "lxc_snapshot_description", NULL};
+static const char *const lxc_snap[] = {"vm_id", "lxc_snapshot_name", NULL};
+
+/* The role's task names (tasks/include/, commit 68b06b5): its request,
+   its status read (or NULL), the debug task that prints the result. */
+#define TASKS(api, status, print) ROLE api, status, ROLE print
+
+/* A lifecycle action: POST status/VERB, wait, read status/current. */
+#define LIFECYCLE(name, guest, verb, form, timeout, api, status, print)       \
+  {                                                                           \
+    name, &guest, "POST", "/{id}/status/" verb, form, false, timeout,         \
+        ACT_STATUS, id, none, TASKS(api, ROLE status, print)                  \
+  }
 
 static const struct act_def actions[] = {
-    {"vm_list", "GET", "", NULL, false, 0, ACT_VM_LIST, needs_node,
-     ROLE "VM LIST", NULL, ROLE "VM LIST - PRINT JSON"},
-    {"vm_start", "POST", "/{id}/status/start", NULL, false, 30, ACT_VM_STATUS,
-     needs_vm, ROLE "VM START", ROLE "VM START - FETCH STATUS",
-     ROLE "VM START - PRINT JSON"},
-    {"vm_stop", "POST", "/{id}/status/shutdown", NULL, false, 30,
-     ACT_VM_STATUS, needs_vm, ROLE "VM STOP - clean shutdown",
-     ROLE "VM STOP - FETCH STATUS", ROLE "VM STOP - PRINT JSON"},
-    {"vm_stop_force", "POST", "/{id}/status/stop", "timeout=10", false, 30,
-     ACT_VM_STATUS, needs_vm, ROLE "VM STOP - FORCE POWER OFF",
-     ROLE "VM STOP - FORCE POWER OFF - FETCH STATUS",
-     ROLE "VM STOP - FORCE POWER OFF - PRINT JSON"},
-    {"vm_pause", "POST", "/{id}/status/suspend", NULL, false, 10,
-     ACT_VM_STATUS, needs_vm, ROLE "VM PAUSE", ROLE "VM PAUSE - FETCH STATUS",
-     ROLE "VM PAUSE - PRINT JSON"},
-    {"vm_resume", "POST", "/{id}/status/resume", NULL, false, 10,
-     ACT_VM_STATUS, needs_vm, ROLE "VM RESUME",
-     ROLE "VM RESUME - FETCH STATUS", ROLE "VM RESUME - PRINT JSON"},
-    {"snapshot_vm_create", "POST", "/{id}/snapshot", NULL, true, 60,
-     ACT_SNAP_RAW, needs_snap_create, ROLE "SNAPSHOT VM - CREATE", NULL,
-     ROLE "VM GET CONFIG - PRINT JSON"},
-    {"snapshot_vm_list", "GET", "/{id}/snapshot", NULL, false, 0,
-     ACT_SNAP_LIST, needs_vm, ROLE "SNAPSHOT VM - LIST SNAPSHOT", NULL,
-     ROLE "SNAPSHOT VM - LIST SNAPSHOT - PRINT JSON"},
-    {"snapshot_vm_revert", "POST", "/{id}/snapshot/{snap}/rollback", NULL,
-     false, 120, ACT_SNAP_RAW, needs_snap, ROLE "SNAPSHOT VM - REVERT", NULL,
-     ROLE "SNAPSHOT DELETE - PRINT JSON"},
-    {"snapshot_vm_delete", "DELETE", "/{id}/snapshot/{snap}", NULL, false, 60,
-     ACT_SNAP_RAW, needs_snap, ROLE "SNAPSHOT VM - DELETE", NULL,
-     ROLE "SNAPSHOT DELETE - PRINT JSON"},
+    {"vm_list", &qemu, "GET", "", NULL, false, 0, ACT_LIST, none, none,
+     TASKS("VM LIST", NULL, "VM LIST - PRINT JSON")},
+    LIFECYCLE("vm_start", qemu, "start", NULL, 30, "VM START",
+              "VM START - FETCH STATUS", "VM START - PRINT JSON"),
+    LIFECYCLE("vm_stop", qemu, "shutdown", NULL, 30,
+              "VM STOP - clean shutdown", "VM STOP - FETCH STATUS",
+              "VM STOP - PRINT JSON"),
+    LIFECYCLE("vm_stop_force", qemu, "stop", "timeout=10", 30,
+              "VM STOP - FORCE POWER OFF",
+              "VM STOP - FORCE POWER OFF - FETCH STATUS",
+              "VM STOP - FORCE POWER OFF - PRINT JSON"),
+    LIFECYCLE("vm_pause", qemu, "suspend", NULL, 10, "VM PAUSE",
+              "VM PAUSE - FETCH STATUS", "VM PAUSE - PRINT JSON"),
+    LIFECYCLE("vm_resume", qemu, "resume", NULL, 10, "VM RESUME",
+              "VM RESUME - FETCH STATUS", "VM RESUME - PRINT JSON"),
+    {"vm_delete", &qemu, "DELETE", "/{id}", NULL, false, 60, ACT_RAW, id,
+     vm_name, TASKS("VM - DELETE", NULL, "VM DELETE - - PRINT JSON")},
+    {"snapshot_vm_create", &qemu, "POST", "/{id}/snapshot", NULL, true, 60,
+     ACT_RAW, vm_snap_create, vm_name,
+     TASKS("SNAPSHOT VM - CREATE", NULL, "VM GET CONFIG - PRINT JSON")},
+    {"snapshot_vm_list", &qemu, "GET", "/{id}/snapshot", NULL, false, 0,
+     ACT_SNAP_LIST, id, none,
+     TASKS("SNAPSHOT VM - LIST SNAPSHOT", NULL,
+           "SNAPSHOT VM - LIST SNAPSHOT - PRINT JSON")},
+    {"snapshot_vm_revert", &qemu, "POST", "/{id}/snapshot/{snap}/rollback",
+     NULL, false, 120, ACT_RAW, vm_snap, vm_name,
+     TASKS("SNAPSHOT VM - REVERT", NULL, "SNAPSHOT DELETE - PRINT JSON")},
+    {"snapshot_vm_delete", &qemu, "DELETE", "/{id}/snapshot/{snap}", NULL,
+     false, 60, ACT_RAW, vm_snap, vm_name,
+     TASKS("SNAPSHOT VM - DELETE", NULL, "SNAPSHOT DELETE - PRINT JSON")},
+    {"lxc_list", &lxc, "GET", "", NULL, false, 0, ACT_LIST, none, none,
+     TASKS("LXC LIST", NULL, "LXC LIST - PRINT JSON")},
+    LIFECYCLE("lxc_start", lxc, "start", NULL, 30, "LXC START",
+              "LXC START - FETCH STATUS", "LXC START - PRINT JSON"),
+    LIFECYCLE("lxc_stop", lxc, "shutdown", NULL, 30,
+              "LXC STOP - CLEAN SHUTDOWN", "LXC STOP - FETCH STATUS",
+              "LXC STOP - PRINT JSON"),
+    LIFECYCLE("lxc_stop_force", lxc, "stop", NULL, 30,
+              "LXC STOP - FORCE POWER OFF",
+              "LXC STOP - FORCE POWER OFF - FETCH STATUS",
+              "LXC STOP - FORCE POWER OFF - PRINT JSON"),
+    LIFECYCLE("lxc_pause", lxc, "suspend", NULL, 10, "LXC PAUSE",
+              "LXC PAUSE - FETCH STATUS", "LXC PAUSE - PRINT JSON"),
+    LIFECYCLE("lxc_resume", lxc, "resume", NULL, 10, "LXC RESUME",
+              "LXC RESUME - FETCH STATUS", "LXC RESUME - PRINT JSON"),
+    {"lxc_delete", &lxc, "DELETE", "/{id}", NULL, false, 60, ACT_RAW, id,
+     lxc_name, TASKS("LXC VM - DELETE", NULL, "LXC DELETE - - PRINT JSON")},
+    {"snapshot_lxc_create", &lxc, "POST", "/{id}/snapshot", NULL, true, 60,
+     ACT_RAW, lxc_snap_create, lxc_name,
+     TASKS("SNAPSHOT LXC - CREATE", NULL, "LXC GET CONFIG - PRINT JSON")},
+    {"snapshot_lxc_list", &lxc, "GET", "/{id}/snapshot", NULL, false, 0,
+     ACT_SNAP_LIST, id, none,
+     TASKS("SNAPSHOT LXC - LIST SNAPSHOT", NULL,
+           "SNNAPSHOT LXC - LIST SNAPSHOT - PRINT JSON")},
+    {"snapshot_lxc_revert", &lxc, "POST", "/{id}/snapshot/{snap}/rollback",
+     NULL, false, 120, ACT_RAW, lxc_snap, lxc_name,
+     TASKS("SNAPSHOT LXC - REVERT", NULL,
+           "SNAPSHOT VM - REVERT - PRINT JSON")},
+    {"snapshot_lxc_delete", &lxc, "DELETE", "/{id}/snapshot/{snap}", NULL,
+     false, 60, ACT_RAW, lxc_snap, lxc_name,
+     TASKS("SNAPSHOT VM - DELETE", NULL, "SNAPSHOT LXC - PRINT JSON")},
 };
 
 const struct act_def *act_find(const char *name) {
@@ -76,14 +143,15 @@ double act_timeout_cap(void) {
 
 /* ---- checks ----------------------------------------------------------- */
 
-static const char *call_value(const struct act_call *call, const char *var) {
+const char *act_call_value(const struct act_call *call, const char *var) {
+  const struct act_guest *g = call->def->guest;
   if (strcmp(var, "vm_id") == 0)
     return call->vm_id;
-  if (strcmp(var, "vm_name") == 0)
+  if (strcmp(var, g->name_var) == 0)
     return call->vm_name;
-  if (strcmp(var, "vm_snapshot_name") == 0)
+  if (strcmp(var, g->snap_name_var) == 0)
     return call->snap_name;
-  if (strcmp(var, "vm_snapshot_description") == 0)
+  if (strcmp(var, g->snap_desc_var) == 0)
     return call->snap_desc;
   return NULL;
 }
@@ -98,16 +166,25 @@ static bool node_name(const char *s) {
                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == strlen(s);
 }
 
+/* The first of VARS that CALL lacks, or NULL. */
+static const char *missing(const struct act_call *call,
+                           const char *const *vars) {
+  for (const char *const *v = vars; *v; v++)
+    if (!act_call_value(call, *v))
+      return *v;
+  return NULL;
+}
+
 int act_check(const struct act_call *call, struct msg_err *e) {
   if (!call->node || !node_name(call->node)) {
     msg_err_set(e, "proxmox_node is missing or not a node name");
     return -1;
   }
-  for (const char *const *v = call->def->needs; *v; v++)
-    if (!call_value(call, *v)) {
-      msg_err_set(e, "%s needs %s", call->def->name, *v);
-      return -1;
-    }
+  const char *var = missing(call, call->def->needs);
+  if (var) {
+    msg_err_set(e, "%s needs %s", call->def->name, var);
+    return -1;
+  }
   if (call->vm_id && !all_digits(call->vm_id)) {
     msg_err_set(e, "vm_id is not a VM number");
     return -1;
@@ -115,14 +192,24 @@ int act_check(const struct act_call *call, struct msg_err *e) {
   return 0;
 }
 
+int act_check_late(const struct act_call *call, struct msg_err *e) {
+  const char *var = missing(call, call->def->late);
+  if (var) {
+    msg_err_set(e, "%s needs %s", call->def->name, var);
+    return -1;
+  }
+  return 0;
+}
+
 /* ---- requests --------------------------------------------------------- */
 
-/* /nodes/{node}/qemu + the action's path with its placeholders filled. */
+/* /nodes/{node}/<guest> + the action's path with its placeholders
+   filled. */
 static char *action_path(const struct act_call *call) {
   cleanup_free char *snap =
       call->snap_name ? pve_escape(call->snap_name) : NULL;
   const char *tmpl = call->def->path;
-  char *out = xasprintf("/nodes/%s/qemu", call->node);
+  char *out = xasprintf("/nodes/%s/%s", call->node, call->def->guest->path);
   while (*tmpl) {
     const char *brace = strchr(tmpl, '{');
     size_t lit = brace ? (size_t)(brace - tmpl) : strlen(tmpl);
@@ -189,7 +276,10 @@ static void sleep_for(double seconds) {
 }
 
 /* Waits for the task UPID to stop: first check at once, then after 50 ms,
-   doubling up to 1 s, until TIMEOUT.  Returns 0 when it ended "OK". */
+   doubling up to 1 s, until TIMEOUT.  Returns 0 when it ended "OK", 1
+   when it ended otherwise or is still running at the timeout (OUT's
+   task_msg says which), -1 when a check itself failed (OUT's failure
+   fields set). */
 static int wait_task(struct pve *pve, const struct act_call *call,
                      const char *upid, struct act_outcome *out) {
   const char *task = call->def->api_task;
@@ -210,16 +300,16 @@ static int wait_task(struct pve *pve, const struct act_call *call,
     bool running = !status || strcmp(status, "running") == 0;
     int rc = 0;
     if (!running && (!exit || strcmp(exit, "OK") != 0)) {
-      fail(out, task, path, 200, "Proxmox task failed: %s",
-           exit ? exit : "no exit status");
-      rc = -1;
+      snprintf(out->task_msg, sizeof out->task_msg, "Proxmox task failed: %s",
+               exit ? exit : "no exit status");
+      rc = 1;
     } else if (running && util_now() >= deadline) {
-      fail(out, task, path, 200, "Proxmox task still running after %g s",
-           call->timeout);
-      rc = -1;
+      snprintf(out->task_msg, sizeof out->task_msg,
+               "Proxmox task still running after %g s", call->timeout);
+      rc = 1;
     }
     pve_reply_clear(&reply);
-    if (rc < 0 || !running)
+    if (rc != 0 || !running)
       return rc;
     delay = delay == 0 ? ACT_POLL_FIRST : fmin(delay * 2, ACT_POLL_MAX);
   }
@@ -249,7 +339,9 @@ static void copy_field(cJSON *to, const char *key, const cJSON *from,
     cJSON_AddItemToObject(to, key, val);
 }
 
-static cJSON *vm_list_result(const struct act_call *call, const cJSON *data) {
+/* vm_list and lxc_list: one object per guest; VMs also have template and
+   tags. */
+static cJSON *list_result(const struct act_call *call, const cJSON *data) {
   static const char *const meta[][2] = {{"cpu_current_usage", "cpu"},
                                         {"cpu_allocated", "cpus"},
                                         {"disk_current_usage", "disk"},
@@ -260,22 +352,47 @@ static cJSON *vm_list_result(const struct act_call *call, const cJSON *data) {
                                         {"ram_max", "maxmem"},
                                         {"net_in", "netin"},
                                         {"net_out", "netout"}};
+  const struct act_guest *g = call->def->guest;
   cJSON *list = cJSON_CreateArray();
   const cJSON *vm;
   cJSON_ArrayForEach(vm, data) {
     cJSON *r = base_result(call);
-    copy_field(r, "vm_name", vm, "name", cJSON_CreateString("?"));
-    copy_field(r, "vm_status", vm, "status", cJSON_CreateString("?"));
+    copy_field(r, g->name_var, vm, "name", cJSON_CreateString("?"));
+    copy_field(r, g->status_key, vm, "status", cJSON_CreateString("?"));
     copy_field(r, "vm_id", vm, "vmid", cJSON_CreateString("?"));
-    copy_field(r, "vm_uptime", vm, "uptime", cJSON_CreateString("?"));
-    copy_field(r, "vm_template", vm, "template", cJSON_CreateNumber(0));
-    copy_field(r, "vm_tags", vm, "tags", cJSON_CreateString(""));
-    cJSON *m = cJSON_AddObjectToObject(r, "vm_meta");
+    copy_field(r, g->uptime_key, vm, "uptime", cJSON_CreateString("?"));
+    if (!g->lxc) {
+      copy_field(r, "vm_template", vm, "template", cJSON_CreateNumber(0));
+      copy_field(r, "vm_tags", vm, "tags", cJSON_CreateString(""));
+    }
+    cJSON *m = cJSON_AddObjectToObject(r, g->meta_key);
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
       copy_field(m, meta[i][0], vm, meta[i][1], cJSON_CreateString("?"));
     cJSON_AddItemToArray(list, r);
   }
   return list;
+}
+
+/* snapshot_vm_list: "" defaults, the optional keys only when given. */
+static void vm_snap_entry(cJSON *r, const cJSON *s) {
+  copy_field(r, "vm_snapshot_description", s, "description",
+             cJSON_CreateString(""));
+  copy_field(r, "vm_snapshot_name", s, "name", cJSON_CreateString(""));
+  copy_field(r, "vm_snapshot_parent", s, "parent", cJSON_CreateString(""));
+  copy_field(r, "vm_snapshot_time", s, "snaptime", NULL);
+  copy_field(r, "vm_snapshot_sha1", s, "digest", NULL);
+  copy_field(r, "vm_snapshot_is_poweroff", s, "state", NULL);
+  copy_field(r, "vm_snapshot_is_running", s, "runing", NULL);
+}
+
+/* snapshot_lxc_list: every key, "?" (time: -1) when not given. */
+static void lxc_snap_entry(cJSON *r, const cJSON *s) {
+  copy_field(r, "lxc_snapshot_description", s, "description",
+             cJSON_CreateString("?"));
+  copy_field(r, "lxc_snapshot_name", s, "name", cJSON_CreateString("?"));
+  copy_field(r, "lxc_snapshot_parent", s, "parent", cJSON_CreateString("?"));
+  copy_field(r, "lxc_snapshot_time", s, "snaptime", cJSON_CreateNumber(-1));
+  copy_field(r, "lxc_snapshot_sha1", s, "digest", cJSON_CreateString("?"));
 }
 
 static cJSON *snap_list_result(const struct act_call *call,
@@ -284,35 +401,46 @@ static cJSON *snap_list_result(const struct act_call *call,
   const cJSON *s;
   cJSON_ArrayForEach(s, data) {
     cJSON *r = base_result(call);
-    copy_field(r, "vm_snapshot_description", s, "description",
-               cJSON_CreateString(""));
-    copy_field(r, "vm_snapshot_name", s, "name", cJSON_CreateString(""));
-    copy_field(r, "vm_snapshot_parent", s, "parent", cJSON_CreateString(""));
-    copy_field(r, "vm_snapshot_time", s, "snaptime", NULL);
-    copy_field(r, "vm_snapshot_sha1", s, "digest", NULL);
-    copy_field(r, "vm_snapshot_is_poweroff", s, "state", NULL);
-    copy_field(r, "vm_snapshot_is_running", s, "runing", NULL);
+    if (call->def->guest->lxc)
+      lxc_snap_entry(r, s);
+    else
+      vm_snap_entry(r, s);
     cJSON_AddItemToArray(list, r);
   }
   return list;
 }
 
-static cJSON *snap_raw_result(const struct act_call *call,
-                              const cJSON *answer) {
+/* Delete and snapshot create/revert/delete: the play's values and the
+   request's answer.  NULL (OUT set) when the play lacks a late variable:
+   the role's result task fails on it. */
+static cJSON *raw_result(const struct act_call *call, const cJSON *answer,
+                         struct act_outcome *out) {
+  const struct act_def *def = call->def;
+  const struct act_guest *g = def->guest;
+  const char *var = missing(call, def->late);
+  if (var) {
+    fail(out, def->print_task, "", 200,
+         "the role's result needs %s, which the play does not set "
+         "(ansible: '%s' is undefined)",
+         var, var);
+    return NULL;
+  }
   cJSON *r = base_result(call);
-  cJSON_AddStringToObject(r, "vm_name", call->vm_name);
-  cJSON_AddStringToObject(r, "vm_snapshot_name", call->snap_name);
-  if (call->def->snapshot_body)
-    cJSON_AddStringToObject(r, "vm_snapshot_description", call->snap_desc);
+  cJSON_AddStringToObject(r, g->name_var, call->vm_name);
+  if (call->snap_name)
+    cJSON_AddStringToObject(r, g->snap_name_var, call->snap_name);
+  if (def->snapshot_body)
+    cJSON_AddStringToObject(r, g->snap_desc_var, call->snap_desc);
   cJSON_AddItemToObject(r, "raw_data", cJSON_Duplicate(answer, true));
   return r;
 }
 
-/* GET status/current after the task: the VM's name and status. */
-static cJSON *vm_status_result(struct pve *pve, const struct act_call *call,
-                               struct act_outcome *out) {
-  cleanup_free char *path =
-      xasprintf("/nodes/%s/qemu/%s/status/current", call->node, call->vm_id);
+/* GET status/current after the task: the guest's name and status. */
+static cJSON *status_result(struct pve *pve, const struct act_call *call,
+                            struct act_outcome *out) {
+  const struct act_guest *g = call->def->guest;
+  cleanup_free char *path = xasprintf("/nodes/%s/%s/%s/status/current",
+                                      call->node, g->path, call->vm_id);
   struct pve_reply reply;
   if (request(pve, call->def->status_task, "GET", path, PVE_BODY_FORM, NULL,
               &reply, out) < 0)
@@ -323,11 +451,11 @@ static cJSON *vm_status_result(struct pve *pve, const struct act_call *call,
   cJSON *r = NULL;
   if (!name || !status) {
     fail(out, call->def->status_task, path, 200,
-         "the status of VM %s has no name or status", call->vm_id);
+         "the status of guest %s has no name or status", call->vm_id);
   } else {
     r = base_result(call);
-    cJSON_AddItemToObject(r, "vm_name", cJSON_Duplicate(name, true));
-    cJSON_AddItemToObject(r, "vm_status", cJSON_Duplicate(status, true));
+    cJSON_AddItemToObject(r, g->name_var, cJSON_Duplicate(name, true));
+    cJSON_AddItemToObject(r, g->status_key, cJSON_Duplicate(status, true));
   }
   pve_reply_clear(&reply);
   return r;
@@ -344,13 +472,31 @@ static char *snapshot_body(const struct act_call *call) {
   return text;
 }
 
+/* The result of DEF's shape, once its request (answered REPLY) and task
+   are done.  NULL (OUT set) on failure. */
+static cJSON *result(struct pve *pve, const struct act_call *call,
+                     const cJSON *reply, struct act_outcome *out) {
+  const cJSON *data = cJSON_GetObjectItemCaseSensitive(reply, "data");
+  switch (call->def->shape) {
+  case ACT_LIST:
+    return list_result(call, data);
+  case ACT_SNAP_LIST:
+    return snap_list_result(call, data);
+  case ACT_RAW:
+    return raw_result(call, reply, out);
+  case ACT_STATUS:
+    break;
+  }
+  return status_result(pve, call, out);
+}
+
 int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
             struct act_outcome *out) {
   memset(out, 0, sizeof *out);
   const struct act_def *def = call->def;
-  if (def->shape == ACT_VM_LIST && list) {
+  if (def->shape == ACT_LIST && list && !def->guest->lxc) {
     out->result =
-        vm_list_result(call, cJSON_GetObjectItemCaseSensitive(list, "data"));
+        list_result(call, cJSON_GetObjectItemCaseSensitive(list, "data"));
     return 0;
   }
   cleanup_free char *path = action_path(call);
@@ -360,18 +506,12 @@ int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
               json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
               &reply, out) < 0)
     return -1;
-  cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
-  const char *upid = cJSON_GetStringValue(data);
+  const char *upid = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(reply.json, "data"));
   int rc = 0;
   if (def->timeout > 0 && upid && wait_task(pve, call, upid, out) < 0)
     rc = -1;
-  else if (def->shape == ACT_VM_LIST)
-    out->result = vm_list_result(call, data);
-  else if (def->shape == ACT_SNAP_LIST)
-    out->result = snap_list_result(call, data);
-  else if (def->shape == ACT_SNAP_RAW)
-    out->result = snap_raw_result(call, reply.json);
-  else if (!(out->result = vm_status_result(pve, call, out)))
+  else if (!(out->result = result(pve, call, reply.json, out)))
     rc = -1;
   pve_reply_clear(&reply);
   return rc;

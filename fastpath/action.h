@@ -6,25 +6,41 @@
 
 #include <stdbool.h>
 
-/* The shape of an action's result object (SPEC 2). */
+/* The shape of an action's result object (docs/actions.md). */
 enum act_shape {
-  ACT_VM_STATUS, /* action, source, proxmox_node, vm_id, vm_name, vm_status */
-  ACT_VM_LIST,   /* an array, one object per VM */
-  ACT_SNAP_RAW,  /* snapshot create/revert/delete, with raw_data */
-  ACT_SNAP_LIST  /* an array, one object per snapshot entry */
+  ACT_STATUS,   /* action, source, proxmox_node, vm_id, <name>, <status> */
+  ACT_LIST,     /* an array, one object per guest */
+  ACT_RAW,      /* delete and snapshot create/revert/delete: raw_data */
+  ACT_SNAP_LIST /* an array, one object per snapshot entry */
+};
+
+/* A kind of guest, as the role's actions name it. */
+struct act_guest {
+  const char *path;          /* "qemu" or "lxc": /nodes/{node}/<path> */
+  const char *name_var;      /* vm_name, lxc_name: play var, result key */
+  const char *status_key;    /* vm_status, lxc_status */
+  const char *uptime_key;    /* vm_uptime, lxc_uptime (lists) */
+  const char *meta_key;      /* vm_meta, lxc_meta (lists) */
+  const char *snap_name_var; /* vm_snapshot_name, lxc_snapshot_name */
+  const char *snap_desc_var; /* ..._snapshot_description */
+  bool lxc;                  /* containers: the role's lxc defaults */
 };
 
 /* One action of the role, and how to answer it from the API. */
 struct act_def {
-  const char *name;   /* the role's proxmox_vm_action */
+  const char *name; /* the role's proxmox_vm_action */
+  const struct act_guest *guest;
   const char *method; /* HTTP method of the first request */
-  const char *path;   /* its path after /nodes/{node}/qemu, with
+  const char *path;   /* its path after /nodes/{node}/<guest path>, with
                          {id} and {snap} placeholders */
   const char *form;   /* form body, or NULL */
   bool snapshot_body; /* JSON body {snapname, description} */
   double timeout;     /* seconds to wait for its task; 0: no task */
   enum act_shape shape;
-  const char *const *needs; /* variables it requires, NULL-terminated */
+  const char *const *needs; /* variables its request needs */
+  const char *const *late;  /* variables only its result needs: the
+                               role sends the request without them, then
+                               fails */
   const char *api_task;     /* the role's task names, for the document */
   const char *status_task;  /* NULL when there is no status request */
   const char *print_task;
@@ -33,7 +49,9 @@ struct act_def {
 /* The action called NAME, or NULL. */
 const struct act_def *act_find(const char *name);
 
-/* One call: the action and its per-VM values (borrowed). */
+/* One call: the action and its per-guest values (borrowed); for a
+   container, vm_name holds lxc_name and the snapshot values the
+   lxc_snapshot_* ones. */
 struct act_call {
   const struct act_def *def;
   const char *node;
@@ -44,9 +62,13 @@ struct act_call {
   double timeout; /* task timeout in effect (def->timeout or less) */
 };
 
-/* How a call ended. */
+/* How a call ended.  A Proxmox task that ends in error (or outlives its
+   wait) is not a failure: the role reads the state or prints the
+   request's answer all the same, so RESULT is set and TASK_MSG says what
+   went wrong with the task. */
 struct act_outcome {
   cJSON *result;           /* the result object or array; NULL on failure */
+  char task_msg[400];      /* "" or why the action's task did not end OK */
   const char *failed_task; /* on failure: the role task that failed */
   char url[300];           /* on failure: the request's URL path */
   long http_status;        /* on failure: HTTP status, 0 if none */
@@ -59,11 +81,22 @@ struct act_outcome {
    with E set. */
 int act_check(const struct act_call *call, struct msg_err *e) R42_WARN_UNUSED;
 
+/* Checks that CALL has the values only its result needs (act_run() fails
+   after its request without them, as the role does).  Returns 0, or -1
+   with E set. */
+int act_check_late(const struct act_call *call,
+                   struct msg_err *e) R42_WARN_UNUSED;
+
+/* The value of the play variable VAR in CALL (vm_id, the guest's name
+   and snapshot variables), or NULL. */
+const char *act_call_value(const struct act_call *call, const char *var);
+
 /* Runs CALL: the request, the task wait, the status read, and builds the
    result with source "proxmox-api".  LIST, when not NULL, is an already
    received answer of GET /nodes/{node}/qemu that vm_list may use.
-   Returns 0 with OUT->result set, or -1 with OUT's failure fields set.
-   The caller frees OUT->result. */
+   Returns 0 with OUT->result set (and OUT->task_msg when the task failed),
+   or -1 with OUT's failure fields set where the role fails: an HTTP error
+   or no answer, a missing late variable.  The caller frees OUT->result. */
 int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
             struct act_outcome *out) R42_WARN_UNUSED;
 

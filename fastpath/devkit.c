@@ -19,25 +19,34 @@
 #define DK_MAX_SCRIPT (64 * 1024)
 #define DK_INDENT "              " /* the 14 spaces of a play var line */
 
+static const struct dk_guest vm_guest = {"proxmox_vm.list.to.jsons.sh",
+                                         "vm_list",
+                                         "vm_name",
+                                         "vm_status",
+                                         "vm_meta",
+                                         "snapshot_vm_list",
+                                         "vm_snapshot_name",
+                                         "vm_snapshot_description",
+                                         "vm_snapshot_parent"};
+static const struct dk_guest lxc_guest = {"proxmox_lxc.list.to.jsons.sh",
+                                          "lxc_list",
+                                          "lxc_name",
+                                          "lxc_status",
+                                          "lxc_meta",
+                                          "snapshot_lxc_list",
+                                          "lxc_snapshot_name",
+                                          "lxc_snapshot_description",
+                                          "lxc_snapshot_parent"};
+#define DK_GUEST_VM (&vm_guest)
+#define DK_GUEST_LXC (&lxc_guest)
+
 static const struct dk_script scripts[] = {
-    {"proxmox_vm.list.to.jsons.sh", DK_LIST, "vm_list", "proxmox_node"},
-    {"proxmox_vm.vm_id.start.to.jsons.sh", DK_LIFECYCLE, "vm_start", "vm_id"},
-    {"proxmox_vm.vm_id.stop.to.jsons.sh", DK_LIFECYCLE, "vm_stop", "vm_id"},
-    {"proxmox_vm.vm_id.stop_force.to.jsons.sh", DK_LIFECYCLE, "vm_stop_force",
-     "vm_id"},
-    {"proxmox_vm.vm_id.pause.to.jsons.sh", DK_LIFECYCLE, "vm_pause", "vm_id"},
-    {"proxmox_vm.vm_id.resume.to.jsons.sh", DK_LIFECYCLE, "vm_resume",
-     "vm_id"},
-    {"proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh", DK_EXTRACT,
-     "vm_list", "vm_id"},
-    {"proxmox_snapshot_vm.vm_id.create_snapshot.to.jsons.sh", DK_SNAP_CREATE,
-     "snapshot_vm_create", "vm_id"},
-    {"proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh", DK_SNAP_LIST,
-     "snapshot_vm_list", "vm_id"},
-    {"proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh", DK_SNAP_REVERT,
-     "snapshot_vm_revert", "vm_id"},
-    {"proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh", DK_SNAP_DELETE,
-     "snapshot_vm_delete", "vm_id"},
+#define R42_SCRIPT(name, action, kind, guest, in, args, filter, select, help, \
+                   trace)                                                     \
+  {name,       action,         DK_##kind, DK_GUEST_##guest,                   \
+   DK_IN_##in, DK_ARGS_##args, filter,    select,                             \
+   help,       trace},
+#include "../shim/scripts.def"
 };
 
 /* The fields basic_vm_actions passes on as play vars, in its order; a
@@ -70,6 +79,11 @@ static const char *const play_fields[] = {
     "vm_ci_netmask", "vm_ci_ip_gw", "cloudinit_image_full_path",
     "dest_proxmox_storage", NULL};
 /* clang-format on */
+
+const struct dk_script *dk_scripts(size_t *n) {
+  *n = sizeof scripts / sizeof scripts[0];
+  return scripts;
+}
 
 const struct dk_script *dk_find(const char *name) {
   for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
@@ -399,21 +413,22 @@ static void expand_b(const char *text, struct buf *out) {
   }
 }
 
-static void devkit_line(bool error, const char *text) {
+static void devkit_line(void (*say)(const char *, ...), const char *text) {
   struct buf b;
   buf_init(&b, 1 << 20);
   expand_b(text, &b);
-  if (error)
-    msg_error("%s", b.data ? b.data : "");
-  else
-    msg_trace("%s", b.data ? b.data : "");
+  say("%s", b.data ? b.data : "");
   buf_free(&b);
 }
 
 void dk_trace(const char *text) {
-  devkit_line(false, text);
+  devkit_line(msg_trace, text);
 }
 
 void dk_error(const char *text) {
-  devkit_line(true, text);
+  devkit_line(msg_error, text);
+}
+
+void dk_pass(const char *text) {
+  devkit_line(msg_pass, text);
 }

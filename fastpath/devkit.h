@@ -9,28 +9,70 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-/* The kinds of entry script answered at the script level (SPEC 6). */
+/* The kinds of entry script answered at the script level (the KIND
+   column of shim/scripts.def). */
 enum dk_kind {
-  DK_LIST,        /* proxmox_vm.list: vm_list of each node line */
-  DK_LIFECYCLE,   /* proxmox_vm.vm_id.{start,stop,...}: one action per VM */
-  DK_EXTRACT,     /* proxmox_vm.vm_id.list_vm_and_extract_vm_name */
-  DK_SNAP_CREATE, /* proxmox_snapshot_vm.vm_id.create_snapshot */
-  DK_SNAP_LIST,   /* proxmox_snapshot_vm.vm_id.list_snapshot */
-  DK_SNAP_REVERT, /* ...revert_snapshot */
-  DK_SNAP_DELETE  /* ...delete_snapshot */
+  DK_LIST,        /* one line per guest of each node line */
+  DK_IDS,         /* list_running's vm_ids, as text */
+  DK_PER_ID,      /* the script's action on each id */
+  DK_EXTRACT,     /* the list line of each id */
+  DK_DELETE,      /* name looked up, line traced, the action */
+  DK_ALL,         /* the action on every VM of a state list */
+  DK_SNAP_CREATE, /* snapshot create, defaults from the list */
+  DK_SNAP_LIST,   /* one line per snapshot entry */
+  DK_SNAP_CHANGE  /* snapshot revert/delete, default: the latest */
 };
 
-/* One entry script. */
+/* What a script's stdin holds (the STDIN column). */
+enum dk_stdin {
+  DK_IN_IDS,    /* ids or JSON lines; a terminal is an error */
+  DK_IN_NODES,  /* node names or JSON lines; a terminal: the vault's */
+  DK_IN_DRAINED /* read and dropped, then the state list reads it */
+};
+
+/* How a script reads its arguments (the ARGS column). */
+enum dk_args {
+  DK_ARGS_FIRST,  /* only $1: --json or nothing */
+  DK_ARGS_FILTER, /* --json anywhere, at most one word: a filter */
+  DK_ARGS_SPIN,   /* --json anywhere; a word: the script spins */
+  DK_ARGS_WORD,   /* only $1: --json, nothing, or a filter */
+  DK_ARGS_NONE    /* none read */
+};
+
+/* What the scripts of one kind of guest (VMs or containers) call
+   things. */
+struct dk_guest {
+  const char *list_script;      /* proxmox_<g>.list.to.jsons.sh */
+  const char *list_action;      /* vm_list, lxc_list */
+  const char *name_key;         /* vm_name, lxc_name */
+  const char *status_key;       /* vm_status, lxc_status */
+  const char *meta_key;         /* vm_meta, lxc_meta */
+  const char *snap_list_action; /* snapshot_<g>_list */
+  const char *snap_name_key;    /* <g>_snapshot_name */
+  const char *snap_desc_key;    /* <g>_snapshot_description */
+  const char *snap_parent_key;  /* <g>_snapshot_parent */
+};
+
+/* One entry script: a row of shim/scripts.def. */
 struct dk_script {
-  const char *name; /* file name */
-  enum dk_kind kind;
+  const char *name;   /* file name */
   const char *action; /* its ACTION, the role's proxmox_vm_action */
-  const char *key;    /* what a bare stdin value means (vm_id or
-                         proxmox_node) */
+  enum dk_kind kind;
+  const struct dk_guest *guest;
+  enum dk_stdin in;
+  enum dk_args args;
+  const char *filter_key; /* what a name filter matches, or NULL */
+  const char *select;     /* the vm_status a state list keeps, or NULL */
+  bool help;              /* -h/--help prints a help page */
+  bool trace;             /* the final request line is traced */
 };
 
 /* The entry script called NAME (a basename), or NULL. */
 const struct dk_script *dk_find(const char *name);
+
+/* The entry scripts, in the order of shim/scripts.def; *N is their
+   number. */
+const struct dk_script *dk_scripts(size_t *n);
 
 /* Checks that PATH is the devkit's script S: next to the devkit's
    proxmox__inc.warmup_checks.sh, a bash script no larger than 64 KiB,
@@ -88,5 +130,8 @@ void dk_trace(const char *text);
 
 /* The devkit's echo_error.to.text.to.stderr.sh, likewise in red. */
 void dk_error(const char *text);
+
+/* The devkit's echo_pass.to.text.to.stderr.sh, likewise in green. */
+void dk_pass(const char *text);
 
 #endif

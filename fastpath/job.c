@@ -14,7 +14,8 @@
    vm_id the devkit passes along). */
 static const char *act_var(const struct act_def *def, const struct vars *vars,
                            const char *var) {
-  return util_str_in(var, def->needs) ? vars_get(vars, var) : NULL;
+  bool used = util_str_in(var, def->needs) || util_str_in(var, def->late);
+  return used ? vars_get(vars, var) : NULL;
 }
 
 int job_build(struct job *job, const struct vars *vault,
@@ -38,9 +39,9 @@ int job_build(struct job *job, const struct vars *vault,
       .def = def,
       .node = job->creds.node,
       .vm_id = act_var(def, &job->vars, "vm_id"),
-      .vm_name = act_var(def, &job->vars, "vm_name"),
-      .snap_name = act_var(def, &job->vars, "vm_snapshot_name"),
-      .snap_desc = act_var(def, &job->vars, "vm_snapshot_description"),
+      .vm_name = act_var(def, &job->vars, def->guest->name_var),
+      .snap_name = act_var(def, &job->vars, def->guest->snap_name_var),
+      .snap_desc = act_var(def, &job->vars, def->guest->snap_desc_var),
       .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
   };
   if (act_check(&job->call, e) < 0) {
@@ -63,6 +64,15 @@ void job_report_failure(const struct job *job, const struct act_outcome *out) {
   msg_trace("r42intercept: %s%s%s failed: %s", call->def->name,
             call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
             out->msg);
+}
+
+void job_report_task(const struct job *job, const struct act_outcome *out) {
+  const struct act_call *call = &job->call;
+  if (out->task_msg[0])
+    msg_trace("r42intercept: %s%s%s failed: %s (the role does not fail "
+              "on it: its result is printed)",
+              call->def->name, call->vm_id ? " vm " : "",
+              call->vm_id ? call->vm_id : "", out->task_msg);
 }
 
 bool job_strict(void) {

@@ -29,7 +29,13 @@ void job_clear(struct job *job);
    cached probe verdict so the next call probes again. */
 void job_report_failure(const struct job *job, const struct act_outcome *out);
 
-/* RANGE42_PROXMOX_API_STRICT=1: a failed VM ends the call with status 2. */
+/* After an act_run() of JOB that succeeded: when its Proxmox task did
+   not end OK, prints the per-VM trace line (the result is printed all the
+   same, as the role prints it). */
+void job_report_task(const struct job *job, const struct act_outcome *out);
+
+/* RANGE42_PROXMOX_API_STRICT=1: a VM whose call fails where ansible
+   fails ends the call with status 2. */
 bool job_strict(void);
 
 #endif

@@ -13,6 +13,7 @@
 
 #define YELLOW "\033[0;33m"
 #define RED "\033[0;31m"
+#define GREEN "\033[0;32m"
 #define NC "\033[0m"
 
 void msg_err_set(struct msg_err *e, const char *fmt, ...) {
@@ -53,6 +54,13 @@ void msg_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   emit(":: ERROR   :: ", RED, fmt, ap);
+  va_end(ap);
+}
+
+void msg_pass(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit(":: PASS    :: ", GREEN, fmt, ap);
   va_end(ap);
 }
 

@@ -19,6 +19,9 @@ void msg_trace(const char *fmt, ...) R42_PRINTF(1, 2);
 /* ":: ERROR   :: <text>" in the devkit's red, on stderr. */
 void msg_error(const char *fmt, ...) R42_PRINTF(1, 2);
 
+/* ":: PASS    :: <text>" in the devkit's green, on stderr. */
+void msg_pass(const char *fmt, ...) R42_PRINTF(1, 2);
+
 /* "r42intercept: <text>" on stderr, then exit(127): only for set-up
    failures after which nothing, not even the fall-through, can run. */
 R42_NORETURN void die(const char *fmt, ...) R42_PRINTF(1, 2);

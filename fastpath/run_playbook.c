@@ -131,6 +131,8 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   int rc = load_vault(pb, &vault, e);
   if (rc == 0)
     rc = job_build(&pb->job, &vault, &pb->play.vars, e);
+  if (rc == 0) /* without them the role fails in a way we do not print */
+    rc = act_check_late(&pb->job.call, e);
   vars_clear(&vault);
   if (rc < 0)
     return -1;
@@ -217,6 +219,8 @@ int run_playbook(struct fb *fb, char **argv) {
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
   if (failed)
     job_report_failure(&pb.job, &out);
+  else
+    job_report_task(&pb.job, &out);
   int rc = finish_doc(&pb, &d, &out) < 0 ? 1 : 0;
   doc_clear(&d);
   msg_profile("output");

@@ -1,14 +1,18 @@
-/* run_script.c: the script-level fast path (SPEC 6, issue 5).  Answers a
- * devkit entry script itself: its argument and stdin handling, the
- * per-line work (each line becomes the very playbook the devkit would
- * feed ansible-playbook, read by play.c, run by action.c over one
- * keep-alive connection), its stdout lines and trace/error lines.
- * Anything it does not reproduce runs the real script: before any output
- * with the whole stdin, or from the first line it cannot answer with the
- * remaining stdin, so the real script does exactly what it would have done
- * for those lines.  Per-VM API errors print a trace and the batch goes on
- * (the seed's rule), or end it with status 2 under
- * RANGE42_PROXMOX_API_STRICT=1. */
+/* run_script.c: the script-level fast path (SPEC 6, issues 5 and 11).
+ * Answers a devkit entry script of shim/scripts.def itself: its argument
+ * and stdin handling, the per-line work of its kind (each role call
+ * becomes the very playbook the devkit would feed ansible-playbook, read
+ * by play.c, run by action.c over one keep-alive connection), its stdout
+ * lines and trace/error lines.  One function per kind of script, none per
+ * script: the row says what differs.  Anything it does not reproduce
+ * runs the real script: before any output with the whole stdin, or from
+ * the first line it cannot answer with the remaining stdin, so the real
+ * script does exactly what it would have done for those lines.  Where
+ * ansible fails (an HTTP error), the line prints nothing and a trace, and
+ * the batch goes on (the seed's rule), or ends with status 2 under
+ * RANGE42_PROXMOX_API_STRICT=1, where the devkit's set -e ends it; a task
+ * that ends in error prints the role's line all the same, as the role
+ * does, and a trace. */
 #define _GNU_SOURCE
 #include "run.h"
 
@@ -33,6 +37,7 @@
 #define SCRIPT_STDIN_MAX (4 * 1024 * 1024)
 #define DEFAULT_PASSWORD_FILE "/tmp/vault/vault_pass.txt"
 #define MAX_NODES 16
+#define SNAP_NAME_TRIES 5 /* seconds waited at most for a free default */
 
 /* One script call. */
 struct sc {
@@ -48,13 +53,15 @@ struct sc {
   size_t n_nodes;
   struct dk_request *reqs;
   size_t n_reqs;
+  char **made; /* default snapshot names this call used: node/id/name */
+  size_t n_made;
   bool strict; /* RANGE42_PROXMOX_API_STRICT=1 */
 };
 
 /* What became of one line. */
 enum line_rc {
   LINE_DONE,   /* answered (its output is printed) */
-  LINE_FAILED, /* an API error: traced, the batch goes on */
+  LINE_FAILED, /* ansible would have failed: traced, the batch goes on */
   LINE_UNSURE  /* not reproducible: the real script takes over here */
 };
 
@@ -67,16 +74,44 @@ static void sc_clear(struct sc *c) {
   for (size_t i = 0; i < c->n_nodes; i++)
     free(c->nodes[i]);
   dk_requests_free(c->reqs, c->n_reqs);
+  for (size_t i = 0; i < c->n_made; i++)
+    free(c->made[i]);
+  free(c->made);
 }
 
-static int print_line(const cJSON *item) {
+static void write_out(const struct buf *b) {
+  if (util_write_all(STDOUT_FILENO, b->data, b->len) < 0)
+    die("cannot write to stdout: %s", strerror(errno));
+}
+
+/* ITEM as one `jq -c` line on stdout. */
+static void print_line(const cJSON *item) {
   struct buf b;
   buf_init(&b, 16 * 1024 * 1024);
-  int rc = dk_jq_line(&b, item);
-  if (rc == 0)
-    rc = util_write_all(STDOUT_FILENO, b.data, b.len);
+  if (dk_jq_line(&b, item) < 0)
+    die_oom();
+  write_out(&b);
   buf_free(&b);
-  return rc;
+}
+
+/* ITEM as `jq -r` prints it, on stdout. */
+static void print_raw(const cJSON *item) {
+  cleanup_free char *text = dk_raw_value(item);
+  struct buf b;
+  buf_init(&b, 1 << 20);
+  if (buf_printf(&b, "%s\n", text ? text : "") < 0)
+    die_oom();
+  write_out(&b);
+  buf_free(&b);
+}
+
+/* ITEM as one `jq -c` line without the newline.  The caller frees. */
+static char *jq_text(const cJSON *item) {
+  struct buf b;
+  buf_init(&b, 1 << 20);
+  if (jout_write(&b, item, JOUT_JQ, 0) < 0)
+    die_oom();
+  return b.data ? b.data : xstrdup("");
 }
 
 /* ---- the call's set-up ------------------------------------------------- */
@@ -84,31 +119,38 @@ static int print_line(const cJSON *item) {
 /* The arguments, as the script reads them.  0, or -1 (E set) when the
    script would not do its JSON work (help, --text, errors, hangs). */
 static int read_args(struct sc *c, char **argv, struct msg_err *e) {
-  enum dk_kind k = c->s->kind;
-  if (argv[1] && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-    msg_err_set(e, "help");
+  const char *a1 = argv[1];
+  if (a1 && (!strcmp(a1, "-h") || !strcmp(a1, "--help"))) {
+    if (c->s->help)
+      msg_err_set(e, "help");
+    else
+      msg_err_set(e, "argument %.40s", a1);
     return -1;
   }
-  if (k == DK_EXTRACT)
-    return 0; /* it reads no argument */
-  if (k == DK_LIFECYCLE) {
-    if (argv[1] && *argv[1] && strcmp(argv[1], "--json") != 0) {
-      msg_err_set(e, "argument %.40s", argv[1]);
-      return -1;
-    }
+  enum dk_args style = c->s->args;
+  if (style == DK_ARGS_NONE)
     return 0;
-  }
-  /* list scripts take one filter (a second word is an error unless the
-     first was empty); the snapshot changes hang on any word */
-  bool takes_filter = k == DK_LIST || k == DK_SNAP_LIST;
-  for (int i = 1; argv[i]; i++) {
-    if (!strcmp(argv[i], "--json"))
-      continue;
-    if (argv[i][0] == '-' || !takes_filter || (c->filter && *c->filter)) {
-      msg_err_set(e, "argument %.40s", argv[i]);
+  if (style == DK_ARGS_FIRST || style == DK_ARGS_WORD) {
+    if (!a1 || !*a1 || !strcmp(a1, "--json"))
+      return 0;
+    if (style == DK_ARGS_FIRST || a1[0] == '-') {
+      msg_err_set(e, "argument %.40s", a1);
       return -1;
     }
-    c->filter = argv[i];
+    c->filter = a1;
+  } else {
+    /* a filter (a second word is an error unless the first was empty);
+       the snapshot changes hang on any word */
+    for (int i = 1; argv[i]; i++) {
+      if (!strcmp(argv[i], "--json"))
+        continue;
+      if (argv[i][0] == '-' || style == DK_ARGS_SPIN ||
+          (c->filter && *c->filter)) {
+        msg_err_set(e, "argument %.40s", argv[i]);
+        return -1;
+      }
+      c->filter = argv[i];
+    }
   }
   if (c->filter && !*c->filter)
     c->filter = NULL;
@@ -149,7 +191,10 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
   return vault_read_vars(c->vault_file, files, 1, &c->vault, e);
 }
 
-/* Stdin as the requests the devkit makes of it. */
+/* Stdin as the requests the devkit makes of it: ids or node names (a
+   terminal: the vault's node).  A drained stdin is read like the
+   script's first `cat` reads it, and what its state list then reads is
+   empty (or the terminal). */
 static int read_requests(struct sc *c, struct msg_err *e) {
   const char *node = vars_get(&c->vault, "proxmox_node");
   if (!node || !*node) {
@@ -157,10 +202,11 @@ static int read_requests(struct sc *c, struct msg_err *e) {
     return -1;
   }
   const char *action = getenv("ACTION") ? c->s->action : "";
+  const char *key = c->s->in == DK_IN_IDS ? "vm_id" : "proxmox_node";
   cleanup_free char *tty_line = NULL;
   const char *input;
   size_t len;
-  if (isatty(STDIN_FILENO)) { /* only the list script gets here */
+  if (isatty(STDIN_FILENO)) { /* the ids scripts exited in the warmup */
     tty_line = xasprintf("%s\n", node);
     input = tty_line;
     len = strlen(tty_line);
@@ -168,8 +214,9 @@ static int read_requests(struct sc *c, struct msg_err *e) {
              0) {
     return -1;
   }
-  return dk_requests(input, len, c->s->key, node, action, &c->reqs, &c->n_reqs,
-                     e);
+  if (c->s->in == DK_IN_DRAINED && !tty_line)
+    len = 0;
+  return dk_requests(input, len, key, node, action, &c->reqs, &c->n_reqs, e);
 }
 
 /* ---- one action --------------------------------------------------------- */
@@ -224,42 +271,65 @@ static int first_node_ready(struct sc *c, struct msg_err *e) {
   return rc;
 }
 
-/* Runs ACTION for the request REQ, through the playbook text the devkit
-   would have written.  On LINE_DONE, *RESULT is the role's result (keys
-   sorted; the caller frees). */
-static enum line_rc run_action(struct sc *c, const cJSON *req,
-                               const char *action, cJSON **result,
-                               struct msg_err *e) {
-  *result = NULL;
+/* The call the devkit's playbook for REQ and ACTION makes, its node
+   ready: LINE_DONE with JOB set (job_clear() it), or LINE_UNSURE. */
+static enum line_rc prepare(struct sc *c, const cJSON *req, const char *action,
+                            struct job *job, struct msg_err *e) {
   cleanup_free char *text = dk_playbook(req, action, c->vault_file, e);
   if (!text)
     return LINE_UNSURE;
   struct play play;
   if (play_parse(text, strlen(text), &play, e) < 0)
     return LINE_UNSURE;
-  struct job job;
   enum line_rc rc = LINE_UNSURE;
-  if (job_build(&job, &c->vault, &play.vars, e) == 0) {
-    if (strcmp(play.hosts, job.call.node) != 0)
+  if (job_build(job, &c->vault, &play.vars, e) == 0) {
+    if (strcmp(play.hosts, job->call.node) != 0)
       msg_err_set(e, "the play's host is not its proxmox_node");
-    else if (node_ready(c, play.hosts, &job.creds, e) == 0) {
-      struct act_outcome out;
-      if (act_run(c->pve, &job.call, NULL, &out) == 0) {
-        jout_sort_keys(out.result);
-        *result = out.result;
-        rc = LINE_DONE;
-      } else {
-        job_report_failure(&job, &out);
-        rc = LINE_FAILED;
-      }
-    }
-    job_clear(&job);
+    else if (node_ready(c, play.hosts, &job->creds, e) == 0)
+      rc = LINE_DONE;
+    if (rc != LINE_DONE)
+      job_clear(job);
   }
   play_clear(&play);
   return rc;
 }
 
-/* ---- the scripts' per-line work ---------------------------------------- */
+/* Runs ACTION for the request REQ, through the playbook text the devkit
+   would have written.  On LINE_DONE, *RESULT is the role's result (keys
+   sorted; the caller frees); a task that did not end OK is traced. */
+static enum line_rc run_action(struct sc *c, const cJSON *req,
+                               const char *action, cJSON **result,
+                               struct msg_err *e) {
+  *result = NULL;
+  struct job job;
+  enum line_rc rc = prepare(c, req, action, &job, e);
+  if (rc != LINE_DONE)
+    return rc;
+  struct act_outcome out;
+  if (act_run(c->pve, &job.call, NULL, &out) == 0) {
+    job_report_task(&job, &out);
+    jout_sort_keys(out.result);
+    *result = out.result;
+  } else {
+    job_report_failure(&job, &out);
+    rc = LINE_FAILED;
+  }
+  job_clear(&job);
+  return rc;
+}
+
+/* The result of ACTION for REQ printed as one line. */
+static enum line_rc act_and_print(struct sc *c, const cJSON *req,
+                                  const char *action, struct msg_err *e) {
+  cJSON *result;
+  enum line_rc rc = run_action(c, req, action, &result, e);
+  if (rc == LINE_DONE)
+    print_line(result);
+  cJSON_Delete(result);
+  return rc;
+}
+
+/* ---- guests, as the list scripts print them ---------------------------- */
 
 /* REQ's FIELD as `jq -r '.FIELD // empty'` gives it (the caller frees);
    NULL for an object or array. */
@@ -276,64 +346,96 @@ static bool vm_number(const cJSON *req, long long *id) {
   return true;
 }
 
-/* Prints the items of the array RESULT whose KEY matches the filter
-   (none: all), without DROP when given. */
-static int print_items(struct sc *c, cJSON *result, const char *key,
-                       const char *drop) {
-  cJSON *item;
-  cJSON_ArrayForEach(item, result) {
-    if (drop)
-      cJSON_DeleteItemFromObjectCaseSensitive(item, drop);
-    const char *v =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, key));
-    if (c->filter && !(v && dk_regex_test(c->filter, v, NULL) == 1))
-      continue;
-    if (print_line(item) < 0)
-      return -1;
-  }
-  return 0;
+/* Whether ITEM's KEY matches the call's filter (a case-insensitive
+   regex, as key_field_greper's test()); true without a filter. */
+static bool matches(const struct sc *c, const cJSON *item, const char *key) {
+  if (!c->filter)
+    return true;
+  const char *v =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, key));
+  return v && dk_regex_test(c->filter, v, NULL) == 1;
 }
 
-/* The rows of the VM list of REQ's node whose vm_id is ID (vm_meta gone),
-   into *ROWS (an array). */
-static enum line_rc vm_rows(struct sc *c, const cJSON *req, long long id,
-                            cJSON **rows, struct msg_err *e) {
+/* Whether ITEM's KEY is the string WANT (key_field_select); true when
+   WANT is NULL. */
+static bool selected(const cJSON *item, const char *key, const char *want) {
+  if (!want)
+    return true;
+  const char *v =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, key));
+  return v && !strcmp(v, want);
+}
+
+/* The lines the guest list script prints for REQ's node (meta gone),
+   those that match FILTER_KEY (with a filter) and whose status is SELECT
+   (when not NULL), into *ROWS (an array; the caller frees). */
+static enum line_rc guest_rows(struct sc *c, const cJSON *req,
+                               const char *filter_key, const char *select,
+                               cJSON **rows, struct msg_err *e) {
+  const struct dk_guest *g = c->s->guest;
   cJSON *list;
-  enum line_rc rc = run_action(c, req, "vm_list", &list, e);
+  enum line_rc rc = run_action(c, req, g->list_action, &list, e);
   *rows = NULL;
   if (rc != LINE_DONE)
     return rc;
   *rows = cJSON_CreateArray();
-  cJSON *vm;
-  cJSON_ArrayForEach(vm, list) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(vm, "vm_id");
-    if (cJSON_IsNumber(v) && v->valuedouble == (double)id) {
-      cJSON *row = cJSON_Duplicate(vm, true);
-      cJSON_DeleteItemFromObjectCaseSensitive(row, "vm_meta");
-      cJSON_AddItemToArray(*rows, row);
-    }
+  cJSON *item;
+  cJSON_ArrayForEach(item, list) {
+    if ((filter_key && !matches(c, item, filter_key)) ||
+        !selected(item, g->status_key, select))
+      continue;
+    cJSON *row = cJSON_Duplicate(item, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(row, g->meta_key);
+    cJSON_AddItemToArray(*rows, row);
   }
   cJSON_Delete(list);
   return LINE_DONE;
 }
 
-/* The name of VM ID in the VM list of REQ's node, as the devkit looks it
-   up; LINE_UNSURE when the VM is not there exactly once or has no name. */
-static enum line_rc vm_name_for(struct sc *c, const cJSON *req, long long id,
-                                char **name, struct msg_err *e) {
+/* The list lines of the guest ID on REQ's node (the extract script's
+   output), into *ROWS. */
+static enum line_rc id_rows(struct sc *c, const cJSON *req, long long id,
+                            cJSON **rows, struct msg_err *e) {
+  cJSON *all;
+  enum line_rc rc = guest_rows(c, req, NULL, NULL, &all, e);
+  *rows = NULL;
+  if (rc != LINE_DONE)
+    return rc;
+  *rows = cJSON_CreateArray();
+  cJSON *row;
+  cJSON_ArrayForEach(row, all) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "vm_id");
+    if (cJSON_IsNumber(v) && v->valuedouble == (double)id)
+      cJSON_AddItemToArray(*rows, cJSON_Duplicate(row, true));
+  }
+  cJSON_Delete(all);
+  return LINE_DONE;
+}
+
+/* The name of guest ID as `jq -r '.<name> // empty'` reads it from the
+   extract script: "" when it is not listed.  LINE_UNSURE when it is
+   listed more than once (a name of several lines), or, with ONCE, when
+   it is not listed exactly once with a name. */
+static enum line_rc guest_name(struct sc *c, const cJSON *req, long long id,
+                               bool once, char **name, struct msg_err *e) {
   cJSON *rows;
   *name = NULL;
-  enum line_rc rc = vm_rows(c, req, id, &rows, e);
-  if (rc == LINE_DONE && cJSON_GetArraySize(rows) == 1)
-    *name = field(cJSON_GetArrayItem(rows, 0), "vm_name");
+  enum line_rc rc = id_rows(c, req, id, &rows, e);
+  if (rc != LINE_DONE)
+    return rc;
+  int n = cJSON_GetArraySize(rows);
+  if (n == 1)
+    *name = field(cJSON_GetArrayItem(rows, 0), c->s->guest->name_key);
+  else if (n == 0 && !once)
+    *name = xstrdup("");
   cJSON_Delete(rows);
-  if (rc == LINE_DONE && (!*name || !**name)) {
+  if (!*name || (once && !**name)) {
     free(*name);
     *name = NULL;
-    msg_err_set(e, "VM %lld is not once in the VM list, or has no name", id);
-    rc = LINE_UNSURE;
+    msg_err_set(e, "guest %lld is not once in the list, or has no name", id);
+    return LINE_UNSURE;
   }
-  return rc;
+  return LINE_DONE;
 }
 
 /* REQ . + {KEY: VALUE}: in place when KEY exists, else appended. */
@@ -345,26 +447,35 @@ static void set_field(cJSON *req, const char *key, const char *value) {
     cJSON_AddStringToObject(req, key, value);
 }
 
-/* The result of a one-object action printed. */
-static enum line_rc act_and_print(struct sc *c, const cJSON *req,
-                                  const char *action, struct msg_err *e) {
-  cJSON *result;
-  enum line_rc rc = run_action(c, req, action, &result, e);
-  if (rc == LINE_DONE && print_line(result) < 0)
-    die("cannot write to stdout: %s", strerror(errno));
-  cJSON_Delete(result);
+/* ---- the kinds' per-line work ------------------------------------------ */
+
+/* DK_LIST: one line per guest; DK_IDS: their vm_ids. */
+static enum line_rc line_list(struct sc *c, const cJSON *req,
+                              struct msg_err *e) {
+  cJSON *rows;
+  enum line_rc rc =
+      guest_rows(c, req, c->s->filter_key, c->s->select, &rows, e);
+  cJSON *row;
+  cJSON_ArrayForEach(row, rows) {
+    if (c->s->kind == DK_IDS)
+      print_raw(cJSON_GetObjectItemCaseSensitive(row, "vm_id"));
+    else
+      print_line(row);
+  }
+  cJSON_Delete(rows);
   return rc;
 }
 
-/* The list scripts: ACTION's array, one line per item (KEY filtered,
-   DROP removed). */
-static enum line_rc line_items(struct sc *c, const cJSON *req,
-                               const char *action, const char *key,
-                               const char *drop, struct msg_err *e) {
+/* DK_SNAP_LIST: one line per snapshot entry. */
+static enum line_rc line_snap_list(struct sc *c, const cJSON *req,
+                                   struct msg_err *e) {
   cJSON *result;
-  enum line_rc rc = run_action(c, req, action, &result, e);
-  if (rc == LINE_DONE && print_items(c, result, key, drop) < 0)
-    die("cannot write to stdout: %s", strerror(errno));
+  enum line_rc rc = run_action(c, req, c->s->action, &result, e);
+  cJSON *item;
+  cJSON_ArrayForEach(item, result) {
+    if (matches(c, item, c->s->filter_key))
+      print_line(item);
+  }
   cJSON_Delete(result);
   return rc;
 }
@@ -377,60 +488,147 @@ static enum line_rc line_extract(struct sc *c, const cJSON *req,
     return LINE_UNSURE;
   }
   cJSON *rows;
-  enum line_rc rc = vm_rows(c, req, id, &rows, e);
+  enum line_rc rc = id_rows(c, req, id, &rows, e);
   cJSON *row;
   cJSON_ArrayForEach(row, rows) {
-    if (print_line(row) < 0)
-      die("cannot write to stdout: %s", strerror(errno));
+    print_line(row);
   }
   cJSON_Delete(rows);
   return rc;
 }
 
-/* yymmdd-HHMMSS in local time, as date(1) prints it. */
-static void stamp(char *out, size_t size) {
-  time_t now = time(NULL);
+/* REQ with KEY set to VALUE, traced when the script traces its line, then
+   the script's action on it, printed. */
+static enum line_rc finish_line(struct sc *c, cJSON *line, struct msg_err *e) {
+  if (c->s->trace) {
+    cleanup_free char *text = jq_text(line);
+    dk_trace(text);
+  }
+  enum line_rc rc = act_and_print(c, line, c->s->action, e);
+  cJSON_Delete(line);
+  return rc;
+}
+
+/* DK_DELETE: the guest's name ("" when unknown) merged into the line. */
+static enum line_rc line_delete(struct sc *c, const cJSON *req,
+                                struct msg_err *e) {
+  long long id;
+  if (!vm_number(req, &id)) {
+    msg_err_set(e, "a line without a numeric vm_id");
+    return LINE_UNSURE;
+  }
+  cleanup_free char *name = NULL;
+  enum line_rc rc = guest_name(c, req, id, false, &name, e);
+  if (rc != LINE_DONE)
+    return rc;
+  cJSON *line = cJSON_Duplicate(req, true);
+  set_field(line, c->s->guest->name_key, name);
+  return finish_line(c, line, e);
+}
+
+/* yymmdd-HHMMSS of WHEN in local time, as date(1) prints it. */
+static void stamp(time_t when, char *out, size_t size) {
   struct tm tm;
-  localtime_r(&now, &tm);
+  localtime_r(&when, &tm);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-y2k" /* the devkit's format */
   strftime(out, size, "%y%m%d-%H%M%S", &tm);
 #pragma GCC diagnostic pop
 }
 
+/* Whether NAME is among the snapshot entries LIST (may be NULL) or the
+   default names this call used for KEY (node/id). */
+static bool snap_taken(const struct sc *c, const cJSON *list, const char *key,
+                       const char *name) {
+  cJSON *entry;
+  cJSON_ArrayForEach(entry, list) {
+    const char *n = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(entry, c->s->guest->snap_name_key));
+    if (n && !strcmp(n, name))
+      return true;
+  }
+  cleanup_free char *made = xasprintf("%s/%s", key, name);
+  for (size_t i = 0; i < c->n_made; i++)
+    if (!strcmp(c->made[i], made))
+      return true;
+  return false;
+}
+
+/* Sleeps until the next second of the clock begins. */
+static void next_second(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct timespec ts = {0, 1000000000L - now.tv_nsec + 1000000L};
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec = 1;
+    ts.tv_nsec -= 1000000000L;
+  }
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+/* The default snapshot name <NAME>-<yymmdd-HHMMSS> for REQ's guest, with
+   the time of now or, when the guest already has that snapshot (or this
+   call used it), of the next free second: two creates in one second get
+   distinct names of the devkit's form.  *STAMP_OUT is the time part. */
+static enum line_rc default_snapshot(struct sc *c, const cJSON *req,
+                                     const char *name, char *stamp_out,
+                                     size_t size, struct msg_err *e) {
+  cJSON *list = NULL;
+  if (*name) { /* a listed guest (else its request fails anyway) */
+    enum line_rc rc =
+        run_action(c, req, c->s->guest->snap_list_action, &list, e);
+    if (rc != LINE_DONE)
+      return rc;
+  }
+  cleanup_free char *node = field(req, "proxmox_node");
+  cleanup_free char *id = field(req, "vm_id");
+  cleanup_free char *key = xasprintf("%s/%s", node ? node : "", id ? id : "");
+  for (int i = 0;; i++) {
+    stamp(time(NULL), stamp_out, size);
+    cleanup_free char *snap = xasprintf("%s-%s", name, stamp_out);
+    if (i == SNAP_NAME_TRIES || !snap_taken(c, list, key, snap)) {
+      c->made = xrealloc(c->made, (c->n_made + 1) * sizeof *c->made);
+      c->made[c->n_made++] = xasprintf("%s/%s", key, snap);
+      break;
+    }
+    next_second();
+  }
+  cJSON_Delete(list);
+  return LINE_DONE;
+}
+
 static enum line_rc line_snap_create(struct sc *c, const cJSON *req,
                                      struct msg_err *e) {
+  const struct dk_guest *g = c->s->guest;
   long long id;
   if (!vm_number(req, &id)) {
     msg_err_set(e, "a line without a numeric vm_id");
     return LINE_UNSURE;
   }
-  cleanup_free char *name = field(req, "vm_snapshot_name");
-  cleanup_free char *desc = field(req, "vm_snapshot_description");
-  if (!name || !desc) {
+  cleanup_free char *snap = field(req, g->snap_name_key);
+  cleanup_free char *desc = field(req, g->snap_desc_key);
+  if (!snap || !desc) {
     msg_err_set(e, "a snapshot name or description is an object or array");
     return LINE_UNSURE;
   }
-  cleanup_free char *vm_name = NULL;
-  enum line_rc rc = vm_name_for(c, req, id, &vm_name, e);
+  cleanup_free char *name = NULL;
+  enum line_rc rc = guest_name(c, req, id, false, &name, e);
   if (rc != LINE_DONE)
     return rc;
   char when[32];
-  stamp(when, sizeof when);
-  cleanup_free char *dflt = xasprintf("%s-%s", vm_name, when);
+  if (!*snap)
+    rc = default_snapshot(c, req, name, when, sizeof when, e);
+  else
+    stamp(time(NULL), when, sizeof when);
+  if (rc != LINE_DONE)
+    return rc;
+  cleanup_free char *dflt = xasprintf("%s-%s", name, when);
   cJSON *line = cJSON_Duplicate(req, true);
-  set_field(line, "vm_name", vm_name);
-  set_field(line, "vm_snapshot_name", *name ? name : dflt);
-  set_field(line, "vm_snapshot_description", *desc ? desc : dflt);
-  struct buf b;
-  buf_init(&b, 1 << 20);
-  if (jout_write(&b, line, JOUT_JQ, 0) < 0)
-    die_oom();
-  dk_trace(b.data);
-  buf_free(&b);
-  rc = act_and_print(c, line, c->s->action, e);
-  cJSON_Delete(line);
-  return rc;
+  set_field(line, g->name_key, name);
+  set_field(line, g->snap_name_key, *snap ? snap : dflt);
+  set_field(line, g->snap_desc_key, *desc ? desc : dflt);
+  return finish_line(c, line, e);
 }
 
 /* The snapshot revert/delete default: the parent of the last entry. */
@@ -438,27 +636,29 @@ static enum line_rc latest_snapshot(struct sc *c, const cJSON *req,
                                     char **name, struct msg_err *e) {
   cJSON *entries;
   *name = NULL;
-  enum line_rc rc = run_action(c, req, "snapshot_vm_list", &entries, e);
+  enum line_rc rc =
+      run_action(c, req, c->s->guest->snap_list_action, &entries, e);
   if (rc != LINE_DONE)
     return rc;
   int n = cJSON_GetArraySize(entries);
-  *name = n > 0
-              ? field(cJSON_GetArrayItem(entries, n - 1), "vm_snapshot_parent")
-              : NULL;
+  if (n > 0)
+    *name = field(cJSON_GetArrayItem(entries, n - 1),
+                  c->s->guest->snap_parent_key);
   cJSON_Delete(entries);
   return LINE_DONE;
 }
 
 static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
                                      struct msg_err *e) {
+  const struct dk_guest *g = c->s->guest;
   long long id;
-  cleanup_free char *given = field(req, "vm_snapshot_name");
+  cleanup_free char *given = field(req, g->snap_name_key);
   if (!vm_number(req, &id) || !given) {
     msg_err_set(e, "a line without a numeric vm_id or with an odd name");
     return LINE_UNSURE;
   }
-  cleanup_free char *vm_name = NULL;
-  enum line_rc rc = vm_name_for(c, req, id, &vm_name, e);
+  cleanup_free char *name = NULL;
+  enum line_rc rc = guest_name(c, req, id, true, &name, e);
   if (rc != LINE_DONE)
     return rc;
   cleanup_free char *snap = NULL;
@@ -471,37 +671,120 @@ static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
       exit(1);
     }
     if (!snap || !*snap) {
-      msg_err_set(e, "the VM has no snapshot to default to");
+      msg_err_set(e, "the guest has no snapshot to default to");
       return LINE_UNSURE;
     }
   }
   cJSON *line = cJSON_Duplicate(req, true);
-  set_field(line, "vm_name", vm_name);
+  set_field(line, g->name_key, name);
   if (snap)
-    set_field(line, "vm_snapshot_name", snap);
-  rc = act_and_print(c, line, c->s->action, e);
-  cJSON_Delete(line);
-  return rc;
+    set_field(line, g->snap_name_key, snap);
+  return finish_line(c, line, e);
 }
 
 static enum line_rc run_line(struct sc *c, const cJSON *req,
                              struct msg_err *e) {
   switch (c->s->kind) {
   case DK_LIST:
-    return line_items(c, req, "vm_list", "vm_name", "vm_meta", e);
-  case DK_LIFECYCLE:
+  case DK_IDS:
+    return line_list(c, req, e);
+  case DK_PER_ID:
     return act_and_print(c, req, c->s->action, e);
   case DK_EXTRACT:
     return line_extract(c, req, e);
+  case DK_DELETE:
+    return line_delete(c, req, e);
   case DK_SNAP_CREATE:
     return line_snap_create(c, req, e);
   case DK_SNAP_LIST:
-    return line_items(c, req, "snapshot_vm_list", "vm_snapshot_name", NULL, e);
-  case DK_SNAP_REVERT:
-  case DK_SNAP_DELETE:
+    return line_snap_list(c, req, e);
+  case DK_SNAP_CHANGE:
     return line_snap_change(c, req, e);
+  case DK_ALL:
+    break; /* not line by line: run_all() */
   }
+  msg_err_set(e, "not a per-line script");
   return LINE_UNSURE;
+}
+
+/* ---- the *_all_vms scripts ---------------------------------------------- */
+
+/* The vm_ids of the state list, computed once before any action, as
+   "id\n" lines: the list stops at its first failing node line, and what
+   it printed is kept (a failing list is no error for the script).
+   0, or -1 (E set) to fall back whole. */
+static int all_ids(struct sc *c, struct buf *ids, struct msg_err *e) {
+  for (size_t i = 0; i < c->n_reqs; i++) {
+    cJSON *rows;
+    enum line_rc rc = guest_rows(c, c->reqs[i].obj, c->s->filter_key,
+                                 c->s->select, &rows, e);
+    if (rc == LINE_UNSURE)
+      return -1;
+    cJSON *row;
+    cJSON_ArrayForEach(row, rows) {
+      cleanup_free char *id =
+          dk_raw_value(cJSON_GetObjectItemCaseSensitive(row, "vm_id"));
+      if (buf_printf(ids, "%s\n", id ? id : "") < 0)
+        die_oom();
+    }
+    cJSON_Delete(rows);
+    if (rc == LINE_FAILED)
+      break;
+  }
+  return 0;
+}
+
+/* The requests of the ids (each a bare id given to stdin_or_jsons, the
+   vault's node), each checked to be answerable before any is run.
+   0, or -1 (E set) to fall back whole. */
+static int all_requests(struct sc *c, const struct buf *ids,
+                        struct dk_request **reqs, size_t *n,
+                        struct msg_err *e) {
+  const char *action = getenv("ACTION") ? c->s->action : "";
+  if (dk_requests(ids->data ? ids->data : "", ids->len, "vm_id",
+                  vars_get(&c->vault, "proxmox_node"), action, reqs, n, e) < 0)
+    return -1;
+  for (size_t i = 0; i < *n; i++) {
+    struct job job;
+    if (prepare(c, (*reqs)[i].obj, c->s->action, &job, e) != LINE_DONE)
+      return -1;
+    job_clear(&job);
+  }
+  return 0;
+}
+
+/* DK_ALL: the action on every VM of the state list, one after the other,
+   each task waited for (the script's sleep between VMs is not kept).
+   Returns the exit status. */
+static int run_all(struct sc *c) {
+  struct msg_err e = {{0}};
+  struct buf ids;
+  buf_init(&ids, SCRIPT_STDIN_MAX);
+  struct dk_request *reqs = NULL;
+  size_t n = 0;
+  if (all_ids(c, &ids, &e) < 0 || all_requests(c, &ids, &reqs, &n, &e) < 0) {
+    buf_free(&ids);
+    dk_requests_free(reqs, n);
+    sc_clear(c);
+    fb_exec(c->fb, e.text);
+  }
+  buf_free(&ids);
+  int status = 0;
+  for (size_t i = 0; i < n && status == 0; i++) {
+    if (c->s->in == DK_IN_DRAINED) {
+      cleanup_free char *text = jq_text(reqs[i].obj);
+      cleanup_free char *pass = xasprintf(" :: %s", text);
+      dk_pass(pass);
+    }
+    enum line_rc rc = act_and_print(c, reqs[i].obj, c->s->action, &e);
+    if (rc == LINE_UNSURE) /* checked above: cannot happen */
+      msg_trace("r42intercept: vm %zu of the list not answered: %s", i + 1,
+                e.text);
+    if (rc != LINE_DONE && c->strict)
+      status = 2;
+  }
+  dk_requests_free(reqs, n);
+  return status;
 }
 
 /* ---- the whole script --------------------------------------------------- */
@@ -534,10 +817,17 @@ static void warmup_checks(const struct sc *c) {
     dk_error(" ENV_ERROR :: ANSIBLE_ROLES_PATH not defined");
     exit(1);
   }
-  if (c->s->kind != DK_LIST && isatty(STDIN_FILENO)) {
+  if (c->s->in == DK_IN_IDS && isatty(STDIN_FILENO)) {
     dk_error("NO STDIN DATA");
     exit(1);
   }
+}
+
+/* Whether an empty stdin is answered: the devkit then makes one empty
+   request, which its playbook helper skips: nothing is printed. */
+static bool empty_ok(enum dk_kind kind) {
+  return kind == DK_LIST || kind == DK_IDS || kind == DK_PER_ID ||
+         kind == DK_SNAP_LIST || kind == DK_ALL;
 }
 
 /* Everything checked before the first line: the script, its arguments,
@@ -563,8 +853,7 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
   warmup_checks(c);
   if (load_devkit(c, e) < 0 || read_requests(c, e) < 0)
     return -1;
-  if (c->n_reqs == 0 && c->s->kind != DK_LIFECYCLE && c->s->kind != DK_LIST &&
-      c->s->kind != DK_SNAP_LIST) {
+  if (c->n_reqs == 0 && !empty_ok(c->s->kind)) {
     msg_err_set(e, "no stdin line");
     return -1;
   }
@@ -581,6 +870,11 @@ int run_script(struct fb *fb, char **argv, int prog) {
     fb_exec(fb, e.text[0] ? e.text : "not a devkit script we answer");
   }
   msg_trace("r42intercept: fast path: %s via the Proxmox API", c.s->name);
+  if (c.s->kind == DK_ALL) {
+    int status = run_all(&c);
+    sc_clear(&c);
+    return status;
+  }
   for (size_t i = 0; i < c.n_reqs; i++) {
     enum line_rc rc = run_line(&c, c.reqs[i].obj, &e);
     if (rc == LINE_UNSURE) {

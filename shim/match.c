@@ -9,17 +9,8 @@
 #include <string.h>
 
 const char *const match_script_names[] = {
-    "proxmox_vm.list.to.jsons.sh",
-    "proxmox_vm.vm_id.start.to.jsons.sh",
-    "proxmox_vm.vm_id.stop.to.jsons.sh",
-    "proxmox_vm.vm_id.stop_force.to.jsons.sh",
-    "proxmox_vm.vm_id.pause.to.jsons.sh",
-    "proxmox_vm.vm_id.resume.to.jsons.sh",
-    "proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh",
-    "proxmox_snapshot_vm.vm_id.create_snapshot.to.jsons.sh",
-    "proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh",
-    "proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh",
-    "proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh",
+#define R42_SCRIPT(name, ...) name,
+#include "scripts.def"
     NULL,
 };
 

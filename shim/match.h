@@ -7,7 +7,7 @@ enum match_kind {
   MATCH_NONE = 0, /* not ours: the real exec runs untouched */
   MATCH_PLAYBOOK, /* ansible-playbook */
   MATCH_VAULT,    /* ansible-vault view */
-  MATCH_SCRIPT    /* one of the devkit entry scripts (SPEC 6) */
+  MATCH_SCRIPT    /* a devkit entry script of scripts.def */
 };
 
 /* Marker the shim puts in argv[1] of the runner, before the original
@@ -30,7 +30,8 @@ const char *match_basename(const char *path);
    match_script_names, or -1. */
 int match_script_index(const char *name);
 
-/* The devkit entry scripts r42intercept answers, NULL-terminated. */
+/* The devkit entry scripts r42intercept answers (the names of
+   scripts.def, in its order), NULL-terminated. */
 extern const char *const match_script_names[];
 
 #endif

@@ -85,18 +85,40 @@ act() {
     assert_eq "$(sim_vm 101 status)/$(sim_vm 103 status)" running/running
 }
 
-@test "a task that fails: a trace, no result line, the batch goes on" {
-    r42_sim POST /_sim/config '{"task_errors": {"101": "start failed: QEMU exited with code 1"}}' >/dev/null
-    r42_run shim bash -c 'printf "%s\n" 101 103 | proxmox_vm.vm_id.start.to.jsons.sh'
-    assert_eq "$status" 0
-    assert_eq "$(printf '%s\n' "$output" | jq -r .vm_id)" "103"
-    assert_match "$stderr" "vm_start vm 101 failed: Proxmox task failed: start failed: QEMU exited with code 1"
+# slow_and_fast KNOBS CMD: CMD on a fresh simulator with KNOBS, once with
+# real ansible (want_out, want_rc) and once through the fast path (status,
+# output, stderr).
+slow_and_fast() {
+    r42_sim POST /_sim/config "$1" >/dev/null
+    RANGE42_PROXMOX_API_FORCE=off r42_run shim bash -c "$2"
+    want_out="$output" want_rc="$status"
+    r42_sim POST /_sim/reset >/dev/null
+    r42_sim POST /_sim/config "$1" >/dev/null
+    r42_run shim bash -c "$2"
+    assert_match "$stderr" "fast path: " || return 1
 }
 
-@test "a task that never ends times out within RANGE42_PROXMOX_API_TASK_TIMEOUT" {
-    r42_sim POST /_sim/config '{"task_forever": ["101"]}' >/dev/null
-    RANGE42_PROXMOX_API_TASK_TIMEOUT=1 r42_run shim bash -c 'printf "%s\n" 101 103 | proxmox_vm.vm_id.start.to.jsons.sh'
+@test "a task that fails: the role's state line all the same (as ansible prints it), a trace, the batch goes on" {
+    slow_and_fast '{"task_errors": {"101": "start failed: QEMU exited with code 1"}}' \
+        'printf "%s\n" 101 103 | proxmox_vm.vm_id.start.to.jsons.sh'
     assert_eq "$status" 0
-    assert_eq "$(printf '%s\n' "$output" | jq -r .vm_id)" "103"
+    assert_eq "$(normalise_source <<<"$output")" "$want_out"
+    assert_eq "$status" "$want_rc"
+    assert_eq "$(printf '%s\n' "$output" | jq -r '"\(.vm_id):\(.vm_status)"' | tr '\n' ' ')" "101:stopped 103:running "
+    assert_match "$stderr" "vm_start vm 101 failed: Proxmox task failed: start failed: QEMU exited with code 1"
+    # strict mode stops where ansible stops: not on a task that fails later
+    r42_sim POST /_sim/reset >/dev/null
+    r42_sim POST /_sim/config '{"task_errors": {"101": "start failed: QEMU exited with code 1"}}' >/dev/null
+    RANGE42_PROXMOX_API_STRICT=1 r42_run shim bash -c 'printf "%s\n" 101 103 | proxmox_vm.vm_id.start.to.jsons.sh'
+    assert_eq "$status" 0
+    assert_eq "$(normalise_source <<<"$output")" "$want_out"
+}
+
+@test "a task that never ends times out within RANGE42_PROXMOX_API_TASK_TIMEOUT; the state line is printed" {
+    export RANGE42_PROXMOX_API_TASK_TIMEOUT=1
+    slow_and_fast '{"task_forever": ["101"]}' 'printf "%s\n" 101 103 | proxmox_vm.vm_id.start.to.jsons.sh'
+    assert_eq "$status" 0
+    assert_eq "$(normalise_source <<<"$output")" "$want_out"
+    assert_eq "$(printf '%s\n' "$output" | jq -r .vm_id | tr '\n' ' ')" "101 103 "
     assert_match "$stderr" "vm 101 failed: Proxmox task still running after 1 s"
 }

@@ -2,8 +2,10 @@
  * lines to request objects (jq's fromjson and defaults), jq -r values,
  * the playbook text, name filters and %b traces.  Expected values were
  * taken from jq 1.6 and bash 5.2 (see the comments). */
+#include "action.h"
 #include "devkit.h"
 #include "jout.h"
+#include "match.h"
 #include "play.h"
 #include "tap.h"
 
@@ -143,7 +145,85 @@ static void test_regex(void) {
   ok(dk_regex_test("(", "x", NULL) == -1, "an invalid regex is refused");
 }
 
+/* shim/scripts.def is the one table: the shim matches exactly the
+   scripts the runner knows, each names an action the runner has, and the
+   issue-11 scripts are in it (stop_all_vms is not: it runs itself). */
+static void test_script_table(void) {
+  size_t n, names = 0;
+  const struct dk_script *all = dk_scripts(&n);
+  for (; match_script_names[names]; names++) {
+    const struct dk_script *s = dk_find(match_script_names[names]);
+    ok(s == &all[names] && match_script_index(s->name) == (int)names,
+       "shim name %zu (%s) is the runner's row %zu", names,
+       match_script_names[names], names);
+  }
+  ok(names == n && n == 32, "%zu names in the shim, %zu rows in the runner",
+     names, n);
+  for (size_t i = 0; i < n; i++) {
+    const struct act_def *a = act_find(all[i].action);
+    ok(a || !strcmp(all[i].action, "vm_list"), "%s: its action %s is answered",
+       all[i].name, all[i].action);
+    ok(act_find(all[i].guest->list_action) &&
+           act_find(all[i].guest->snap_list_action),
+       "%s: its guest's list actions are answered", all[i].name);
+  }
+  static const char *const more[] = {
+      "proxmox_vm.vm_id.delete.to.jsons.sh",
+      "proxmox_vm.list_running.to.jsons.sh",
+      "proxmox_vm.list_stopped.to.jsons.sh",
+      "proxmox_vm.list_paused.to.jsons.sh",
+      "proxmox_vm.list_running_and_extract_vm_id.to.text.sh",
+      "proxmox_vm.start_all_vms.to.jsons.sh",
+      "proxmox_vm.stop_force_all_vms.to.jsons.sh",
+      "proxmox_vm.pause_all_vms.to.jsons.sh",
+      "proxmox_vm.resume_all_vms.to.jsons.sh",
+      "proxmox_lxc.list.to.jsons.sh",
+      "proxmox_lxc.vm_id.list_lxc_and_extract_vm_name.to.jsons.sh",
+      "proxmox_lxc.vm_id.start.to.jsons.sh",
+      "proxmox_lxc.vm_id.stop.to.jsons.sh",
+      "proxmox_lxc.vm_id.stop_force.to.jsons.sh",
+      "proxmox_lxc.vm_id.pause.to.jsons.sh",
+      "proxmox_lxc.vm_id.resume.to.jsons.sh",
+      "proxmox_lxc.vm_id.delete.to.jsons.sh",
+      "proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh",
+      "proxmox_snapshot_lxc.vm_id.list_snapshot.to.jsons.sh",
+      "proxmox_snapshot_lxc.vm_id.revert_snapshot.to.jsons.sh",
+      "proxmox_snapshot_lxc.vm_id.delete_snapshot.to.jsons.sh",
+      NULL};
+  for (const char *const *m = more; *m; m++)
+    ok(match_script_index(*m) >= 0 && dk_find(*m), "%s is answered", *m);
+  ok(match_script_index("proxmox_vm.stop_all_vms.to.jsons.sh") < 0,
+     "stop_all_vms runs itself (it stops at its own syntax error)");
+}
+
+/* The twelve actions of issue 11 are in the action table, with their
+   timeouts. */
+static void test_actions(void) {
+  static const struct {
+    const char *name;
+    double timeout;
+  } want[] = {{"vm_delete", 60},
+              {"lxc_list", 0},
+              {"lxc_start", 30},
+              {"lxc_stop", 30},
+              {"lxc_stop_force", 30},
+              {"lxc_pause", 10},
+              {"lxc_resume", 10},
+              {"lxc_delete", 60},
+              {"snapshot_lxc_create", 60},
+              {"snapshot_lxc_list", 0},
+              {"snapshot_lxc_revert", 120},
+              {"snapshot_lxc_delete", 60}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const struct act_def *a = act_find(want[i].name);
+    ok(a && a->timeout == want[i].timeout, "action %s, timeout %g s",
+       want[i].name, want[i].timeout);
+  }
+}
+
 int main(void) {
+  test_script_table();
+  test_actions();
   test_requests();
   test_raw_values();
   test_playbook();

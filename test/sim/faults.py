@@ -33,8 +33,8 @@ drip       seconds (0.005): the normal answer, one byte at a time, that far apar
 slow       seconds (1): the normal answer, that much later
 
 "The normal answer" is the simulator's: the request is carried out. status, badjson,
-close and hang do not carry it out unless "apply" is true (the server did the work
-and the answer was lost).
+close, hang and reset with no bytes do not carry it out unless "apply" is true (the
+server did the work and the answer was lost).
 
 Log
 ---
@@ -62,7 +62,7 @@ FAULTS = {
     "status": (None, False),
     "badjson": ('{"data":', False),
     "truncated": (None, True),
-    "reset": (0, True),
+    "reset": (0, False),
     "close": (None, False),
     "hang": (120.0, False),
     "drip": (0.005, True),
@@ -214,14 +214,12 @@ def _reset(handler) -> None:
     os.close(sock.detach())  # now, whatever still refers to the socket object
 
 
-def serve(handler, rule: dict, entry: dict, record: Callable[[dict], None],
-          answer: Callable[[], tuple]) -> None:
-    """Answers HANDLER's request as RULE says. ENTRY is the request's log entry,
-    RECORD logs it, ANSWER() carries the request out and gives the simulator's
-    (status, reason, payload)."""
+def _planned(rule: dict, answer: Callable[[], tuple], server: str) -> tuple:
+    """(status line sent or 0, head, body, applied): the answer RULE's fault sends
+    (part of), carrying the request out with ANSWER() when it must."""
     name, arg = rule["fault"], rule["arg"]
-    server = handler.version_string()
-    applied = FAULTS[name][1] or rule["apply"]
+    applied = FAULTS[name][1] or rule["apply"] or (name == "reset" and arg > 0)
+    status, head, body = 0, b"", b""
     if applied:
         status, reason, payload = answer()
         head, body = render(status, reason, _json_body(payload), server)
@@ -233,28 +231,39 @@ def serve(handler, rule: dict, entry: dict, record: Callable[[dict], None],
         head, body = render(200, "OK", arg.encode("utf-8"), server)
     elif name in ("close", "hang") or (name == "reset" and arg == 0):
         status = 0
-    record({**entry, "status": status, "reason": f"fault {name}", "fault": name,
-            "applied": applied})
+    return status, head, body, applied
+
+
+def _send(handler, name: str, arg, head: bytes, body: bytes) -> None:
+    """Sends what fault NAME sends of HEAD + BODY, then closes, resets or holds the
+    connection as it says."""
     out = handler.wfile
-    if name in ("status", "badjson"):
+    if name in ("status", "badjson", "slow"):
+        time.sleep(arg if name == "slow" else 0)
         out.write(head + body)
-    elif name == "slow":
-        time.sleep(arg)
-        out.write(head + body)
-    elif name == "drip":
+        return
+    if name == "drip":
         data = head + body
         for i in range(len(data)):
             out.write(data[i:i + 1])
             time.sleep(arg)
-    elif name == "truncated":
+        return
+    if name == "truncated":
         out.write(head + body[:len(body) // 2])
-        handler.close_connection = True
     elif name == "reset":
         out.write((head + body)[:arg])
         _reset(handler)
-        handler.close_connection = True
-    else:  # close, hang
-        if name == "hang":
-            _hold(handler.request, arg)
-        handler.close_connection = True
+    elif name == "hang":
+        _hold(handler.request, arg)
+    handler.close_connection = True
 
+
+def serve(handler, rule: dict, entry: dict, record: Callable[[dict], None],
+          answer: Callable[[], tuple]) -> None:
+    """Answers HANDLER's request as RULE says. ENTRY is the request's log entry,
+    RECORD logs it, ANSWER() carries the request out and gives the simulator's
+    (status, reason, payload)."""
+    status, head, body, applied = _planned(rule, answer, handler.version_string())
+    record({**entry, "status": status, "reason": f"fault {rule['fault']}",
+            "fault": rule["fault"], "applied": applied})
+    _send(handler, rule["fault"], rule["arg"], head, body)

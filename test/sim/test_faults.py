@@ -102,7 +102,7 @@ class FaultTest(SimTestCase):
         self.assertEqual(self.curl("POST", "/qemu/101/status/start"),
                          (52, "curl: (52) Empty reply from server"))
         self.assertEqual(self.current(101)["status"], "running")  # applied, then closed
-        self.assertEqual(self.faulted(), [("GET", "reset", True, 0), ("GET", "reset", True, 200),
+        self.assertEqual(self.faulted(), [("GET", "reset", False, 0), ("GET", "reset", True, 200),
                                           ("POST", "close", True, 0)])
 
     def test_hang_holds_then_closes(self):

@@ -70,7 +70,8 @@ static int read_play(struct pb *pb, struct fb *fb, struct msg_err *e) {
   } else {
     file = util_read_file(pb->cli.playbook, PLAYBOOK_MAX, &len);
     if (!file) {
-      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook, strerror(errno));
+      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook,
+                  util_strerror(errno));
       return -1;
     }
     text = file;

@@ -233,3 +233,26 @@ second_reader() {
     assert_match "$stderr" "fast path: vm_list"
     assert_eq "$(grep -a '"path": ".*ok\.yml' <<<"$output")" "$want"
 }
+
+@test "a relative playbook path prints as Ansible prints it: absolute, normalised" {
+    mkdir -p "$BATS_TEST_TMPDIR/sub"
+    cp "$pb" "$BATS_TEST_TMPDIR/sub/pb.yml"
+    cd "$BATS_TEST_TMPDIR"
+    # (real ansible's document holds the token: not kept, only its paths)
+    run --separate-stderr timeout 60 ansible-playbook -i "$inv" --vault-password-file "$vpf" .//sub/./pb.yml
+    assert_eq "$status" 0
+    want="$(grep -a '"path": ".*pb\.yml' <<<"$output")"
+    assert_match "$want" "\"$BATS_TEST_TMPDIR/sub/pb\.yml:1\""
+    r42_run shim bash -c 'exec ansible-playbook -i "$inv" --vault-password-file "$vpf" .//sub/./pb.yml'
+    assert_match "$stderr" "fast path: vm_list"
+    assert_eq "$(grep -a '"path": ".*pb\.yml' <<<"$output")" "$want"
+    # names Ansible rewrites (variables, "..", a home, quotes) go to Ansible
+    mkdir -p "$BATS_TEST_TMPDIR/x\$HOME"
+    cp "$pb" "$BATS_TEST_TMPDIR/x\$HOME/pb.yml"
+    for p in 'x$HOME/pb.yml' sub/../pb.yml "~pb.yml" "'pb.yml'"; do
+        R42_NOREAD=1 R42_CAP="$BATS_TEST_TMPDIR/cap" PATH="$fakebin:$PATH" r42_run shim \
+            bash -c 'exec ansible-playbook -i "$inv" --vault-password-file "$vpf" "$0"' "$p"
+        assert_eq "$output" "FAKE ansible-playbook" "$p"
+        assert_match "$stderr" "playbook path .*: Ansible rewrites it" "$p"
+    done
+}

@@ -116,6 +116,15 @@ probe_down() {
     assert_match "$stderr" "vars file $f: not a regular file"
 }
 
+@test "an ansible.cfg given as a pipe is left for the real ansible-playbook" {
+    probe_down
+    cfg="$ANSIBLE_CONFIG"
+    export cfg
+    R42_VARS=/dev/fd/3 fake_run 'exec 3< <(cat "$cfg"); ANSIBLE_CONFIG=/dev/fd/3 ansible-playbook -i "$inv" --vault-password-file "$vpf" "$pb"' \
+        "$vpf" "$pb" "$cfg"
+    assert_match "$stderr" "running the real ansible-playbook: cannot read /dev/fd/3"
+}
+
 @test "the real ansible-playbook runs a playbook given as <(...) that has two plays" {
     # read and parsed by the runner before the fix: the second play sent it
     # back to ansible, which found the pipe empty

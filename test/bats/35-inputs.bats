@@ -192,6 +192,17 @@ second_reader() {
     printf '100\n{"vm_id":"abc"}\n102\n' >"$BATS_TEST_TMPDIR/ids"
     second_reader 'proxmox_vm.vm_id.stop_force.to.jsons.sh; echo "rc $?, rest: [$(cat)]"'
     assert_match "$stderr" "from stdin line 2 on"
+    # a fall-back before any line (line 2 is not read like jq reads it): the
+    # real script reads all of it
+    printf '100\n{"vm_id":[1]}\n' >"$BATS_TEST_TMPDIR/ids"
+    cmd='proxmox_vm.vm_id.stop_force.to.jsons.sh; echo "rc $?, rest: [$(cat)]"'
+    RANGE42_PROXMOX_API_SCRIPTS=off r42_run shim bash -c "$cmd" <"$BATS_TEST_TMPDIR/ids"
+    want="$output"
+    r42_sim POST /_sim/reset >/dev/null
+    r42_run shim bash -c "$cmd" <"$BATS_TEST_TMPDIR/ids"
+    assert_match "$stderr" "running the real proxmox_vm.vm_id.stop_force.to.jsons.sh: a stdin line"
+    assert_eq "$output" "$want"
+    assert_match "$output" "rest: \[\]$"
     # two scripts in a row: the second one gets end of file and does nothing
     printf '100\n102\n' >"$BATS_TEST_TMPDIR/ids"
     r42_run shim bash -c '{ proxmox_vm.vm_id.stop_force.to.jsons.sh; proxmox_vm.vm_id.start.to.jsons.sh; }' \

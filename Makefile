@@ -12,7 +12,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 STD      := -std=gnu11
-PKGS     := libcurl libcjson libsodium yaml-0.1 libcrypto
+PKGS     := libcurl libcjson libsodium yaml-0.1 libssl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 

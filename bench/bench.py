@@ -425,6 +425,28 @@ def bench_one_script():
     say(f"Target: one devkit script on 1 VM <= 60 ms plus task time: {'met' if fast <= 0.060 else 'NOT met'} "
         f"({ms(fast)}; the simulator's task time is 0).")
     say()
+    bench_many_keys()
+
+
+def bench_many_keys():
+    """One stdin JSON line of 80 000 keys: the script level's duplicate-key
+    check sorts the keys (it was quadratic: 17.5 s, issue 10 D16)."""
+    line = json.dumps({"vm_id": 101, **{f"k{i}": i for i in range(80000)}}).encode() + b"\n"
+    cmd = ["bash", "-c", "proxmox_vm.vm_id.resume.to.jsons.sh"]
+    modes = [("real ansible-playbook", {"LD_PRELOAD": None}), ("script level", {"LD_PRELOAD": SO})]
+    times = {label: [] for label, _ in modes}
+    for _ in range(RUNS):
+        for label, extra in modes:
+            API.reset()
+            secs, out, err, rc = timed(cmd, line, env_with(**extra))
+            if rc != 0 or b'"vm_id":"101"' not in out:
+                raise SystemExit(f"bench: 80 000 keys ({label}) failed: {err.decode(errors='replace')[-2000:]}")
+            times[label].append(secs)
+    real, ours = (statistics.median(times[label]) for label, _ in modes)
+    say("| one stdin line of 80 000 keys (`proxmox_vm.vm_id.resume`) | real ansible-playbook | script level | ratio |")
+    say("|---|---:|---:|---:|")
+    say(f"| median of {RUNS} ({len(line) // 1024} KiB) | {ms(real)} | {ms(ours)} | {ratio(real, ours)} |")
+    say()
 
 
 # ---- 7. ansible-vault view, and the probe cache --------------------------

@@ -20,6 +20,7 @@
 #define ACT_REQUEST_TIMEOUT 30.0 /* the uri module's default */
 #define ACT_POLL_FIRST 0.05      /* first re-check after this many s */
 #define ACT_POLL_MAX 1.0         /* back-off cap */
+#define ACT_POLL_LAST 0.5        /* time kept for the last poll's answer */
 
 /* The guests, and what the role calls their values. */
 static const struct act_guest qemu = {"qemu",
@@ -244,19 +245,26 @@ static void fail(struct act_outcome *out, const char *task, const char *url,
   va_end(ap);
 }
 
-/* One request; on anything but HTTP 200 with a JSON body, fills OUT as
-   the uri module would report it and returns -1. */
+/* One request, answered within TIMEOUT seconds; on anything but HTTP 200
+   with a JSON body, fills OUT as the uri module would report it (and says
+   what was wrong with a body that is not JSON) and returns -1. */
 static int request(struct pve *pve, const char *task, const char *method,
                    const char *path, enum pve_body kind, const char *body,
-                   struct pve_reply *reply, struct act_outcome *out) {
+                   double timeout, struct pve_reply *reply,
+                   struct act_outcome *out) {
   struct msg_err err = {{0}};
-  if (pve_request(pve, method, path, kind, body, ACT_REQUEST_TIMEOUT, reply,
-                  &err) < 0) {
+  if (pve_request(pve, method, path, kind, body, timeout, reply, &err) < 0) {
     out->unreachable = true;
     fail(out, task, path, 0, "Status code was -1 and not [200]: %s", err.text);
     return -1;
   }
-  if (reply->status != 200 || !reply->json) {
+  if (reply->status == 200 && !reply->json) {
+    fail(out, task, path, 200, "%s in the answer to %s %s", reply->not_json,
+         method, path);
+    pve_reply_clear(reply);
+    return -1;
+  }
+  if (reply->status != 200) {
     fail(out, task, path, reply->status,
          "Status code was %ld and not [200]: HTTP Error %ld: %s",
          reply->status, reply->status, reply->reason);
@@ -276,21 +284,25 @@ static void sleep_for(double seconds) {
 }
 
 /* Waits for the task UPID to stop: first check at once, then after 50 ms,
-   doubling up to 1 s, until TIMEOUT.  Returns 0 when it ended "OK", 1
-   when it ended otherwise or is still running at the timeout (OUT's
-   task_msg says which), -1 when a check itself failed (OUT's failure
-   fields set). */
+   doubling up to 1 s.  Every check is answered by the wait's end (TIMEOUT
+   after the start); the last one starts a little before it, keeping
+   ACT_POLL_LAST (at most a tenth of the wait) for its answer.  Returns 0
+   when the task ended "OK", 1 when it ended otherwise or is still running
+   at the timeout (OUT's task_msg says which), -1 when a check itself
+   failed (OUT's failure fields set). */
 static int wait_task(struct pve *pve, const struct act_call *call,
                      const char *upid, struct act_outcome *out) {
   const char *task = call->def->api_task;
   cleanup_free char *esc = pve_escape(upid);
   cleanup_free char *path =
       xasprintf("/nodes/%s/tasks/%s/status", call->node, esc);
-  double deadline = util_now() + call->timeout, delay = 0;
+  double end = util_now() + call->timeout, delay = 0;
+  double last = end - fmin(ACT_POLL_LAST, call->timeout / 10);
   for (;;) {
-    sleep_for(fmin(delay, deadline - util_now()));
+    sleep_for(fmin(delay, last - util_now()));
     struct pve_reply reply;
-    if (request(pve, task, "GET", path, PVE_BODY_FORM, NULL, &reply, out) < 0)
+    if (request(pve, task, "GET", path, PVE_BODY_FORM, NULL, end - util_now(),
+                &reply, out) < 0)
       return -1;
     cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
     const char *status =
@@ -303,7 +315,7 @@ static int wait_task(struct pve *pve, const struct act_call *call,
       snprintf(out->task_msg, sizeof out->task_msg, "Proxmox task failed: %s",
                exit ? exit : "no exit status");
       rc = 1;
-    } else if (running && util_now() >= deadline) {
+    } else if (running && util_now() >= last) {
       snprintf(out->task_msg, sizeof out->task_msg,
                "Proxmox task still running after %g s", call->timeout);
       rc = 1;
@@ -443,7 +455,7 @@ static cJSON *status_result(struct pve *pve, const struct act_call *call,
                                       call->node, g->path, call->vm_id);
   struct pve_reply reply;
   if (request(pve, call->def->status_task, "GET", path, PVE_BODY_FORM, NULL,
-              &reply, out) < 0)
+              ACT_REQUEST_TIMEOUT, &reply, out) < 0)
     return NULL;
   cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(data, "name");
@@ -504,7 +516,7 @@ int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
   struct pve_reply reply;
   if (request(pve, def->api_task, def->method, path,
               json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
-              &reply, out) < 0)
+              ACT_REQUEST_TIMEOUT, &reply, out) < 0)
     return -1;
   const char *upid = cJSON_GetStringValue(
       cJSON_GetObjectItemCaseSensitive(reply.json, "data"));

@@ -3,13 +3,17 @@
  * per endpoint in a private directory ($XDG_RUNTIME_DIR/r42intercept, else
  * /tmp/r42intercept-$UID; mode 0700, refused unless owned by us and closed
  * to others).  The file name is a BLAKE2b hash keyed by the token secret
- * over host, user, token id and node: no secret is in a name or a file.
+ * over host, user, token id, node and the certificate checks asked for
+ * (tls.c: a verdict reached without them says nothing with them): no
+ * secret is in a name or a file.
  * Content: "r42intercept-probe 1 up|down EPOCH\n"; writes are atomic
  * (temp file + rename); anything unexpected is a miss, never an error.
  * Settings: RANGE42_PROXMOX_API_CACHE=off, RANGE42_PROXMOX_API_CACHE_TTL
  * (positive, default 30 s), RANGE42_PROXMOX_API_CACHE_NEG_TTL (default 5). */
 #define _GNU_SOURCE
 #include "cache.h"
+
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,8 +83,9 @@ static char *entry_path(const struct creds *c) {
   crypto_generichash(key, sizeof key, (const unsigned char *)c->secret,
                      strlen(c->secret), NULL, 0);
   crypto_generichash_init(&st, key, sizeof key, 32);
-  const char *parts[] = {c->host, c->user, c->token_id, c->node};
-  for (size_t i = 0; i < 4; i++)
+  cleanup_free char *tls = tls_settings();
+  const char *parts[] = {c->host, c->user, c->token_id, c->node, tls};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     crypto_generichash_update(&st, (const unsigned char *)parts[i],
                               strlen(parts[i]) + 1);
   unsigned char hash[32];

@@ -151,16 +151,27 @@ char *dk_raw_value(const cJSON *item) {
 /* ---- stdin lines to requests ---------------------------------------------
  */
 
+static int key_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* A JSON object cJSON and jq read alike: scalar values, no duplicate
-   keys. */
+   keys (found by sorting the keys: a line may hold many). */
 static bool plain_object(const cJSON *obj) {
+  size_t n = 0;
   for (const cJSON *a = obj->child; a; a = a->next) {
     if (cJSON_IsObject(a) || cJSON_IsArray(a) || cJSON_IsRaw(a))
       return false;
-    for (const cJSON *b = a->next; b; b = b->next)
-      if (strcmp(a->string, b->string) == 0)
-        return false;
+    n++;
   }
+  cleanup_free const char **keys = xcalloc(n, sizeof *keys);
+  size_t i = 0;
+  for (const cJSON *a = obj->child; a; a = a->next)
+    keys[i++] = a->string;
+  qsort(keys, n, sizeof *keys, key_cmp);
+  for (i = 1; i < n; i++)
+    if (strcmp(keys[i - 1], keys[i]) == 0)
+      return false;
   return true;
 }
 

@@ -2,8 +2,10 @@
  * the runner read, and gives them back byte-identical: through a pipe
  * sized to hold them when they were read to the end, else through a
  * detached feeder process that writes them and then copies the rest of
- * the original stdin.  The exec is the raw system call, so the preloaded
- * shim never sees (and never re-routes) it. */
+ * the original stdin.  A regular file is read in place, or to its end
+ * with its offset put back; a device is never read.  The exec is the raw
+ * system call, so the preloaded shim never sees (and never re-routes) it;
+ * a program without a #! line runs with /bin/sh, as execvp() does. */
 #define _GNU_SOURCE
 #include "fallback.h"
 
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,10 +33,16 @@ void fb_clear(struct fb *fb) {
   buf_free(&fb->in);
 }
 
-static int read_regular(struct fb *fb, size_t max, struct msg_err *e) {
+/* Reads the regular file on fd 0 to its end, from FB->base: in place with
+   pread() (the shared offset stays), or with read() when MOVE (it ends
+   at the end, as after `cat`).  restore_stdin() puts it back. */
+static int read_regular(struct fb *fb, size_t max, bool move,
+                        struct msg_err *e) {
   char chunk[65536];
+  fb->moved = move;
   for (off_t off = fb->base;;) {
-    ssize_t r = pread(STDIN_FILENO, chunk, sizeof chunk, off);
+    ssize_t r = move ? read(STDIN_FILENO, chunk, sizeof chunk)
+                     : pread(STDIN_FILENO, chunk, sizeof chunk, off);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
@@ -76,6 +85,19 @@ static int read_stream(struct fb *fb, size_t max, struct msg_err *e) {
   }
 }
 
+/* What fd 0 is, when the runner does not read it: NULL for a regular
+   file, a pipe or a socket, which it reads (and gives back). */
+static const char *unread_kind(const struct stat *st) {
+  if (S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+    return NULL;
+  if (isatty(STDIN_FILENO))
+    return "a terminal";
+  return S_ISCHR(st->st_mode)   ? "a character device"
+         : S_ISBLK(st->st_mode) ? "a block device"
+         : S_ISDIR(st->st_mode) ? "a directory"
+                                : "not a file we read";
+}
+
 int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
                   const char **data, size_t *len, struct msg_err *e) {
   struct stat st;
@@ -83,8 +105,13 @@ int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
     msg_err_set(e, "stdin is closed");
     return -1;
   }
-  if (isatty(STDIN_FILENO)) {
-    msg_err_set(e, "stdin is a terminal");
+  *data = "";
+  *len = 0;
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+    return 0; /* /dev/null: empty, and nothing to give back */
+  const char *kind = unread_kind(&st);
+  if (kind) {
+    msg_err_set(e, "stdin is %s", kind);
     return -1;
   }
   fb->in.max = max;
@@ -94,7 +121,8 @@ int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
     if (fb->base < 0)
       fb->base = 0;
   }
-  int rc = fb->regular ? read_regular(fb, max, e) : read_stream(fb, max, e);
+  int rc = fb->regular ? read_regular(fb, max, !from_start, e)
+                       : read_stream(fb, max, e);
   if (rc < 0)
     return -1;
   *data = fb->in.data ? fb->in.data : "";
@@ -165,7 +193,8 @@ static int restore_stdin(struct fb *fb, size_t skip) {
   if (skip > fb->in.len)
     skip = fb->in.len;
   if (fb->regular)
-    return skip && lseek(STDIN_FILENO, fb->base + (off_t)skip, SEEK_SET) < 0
+    return (skip || fb->moved) &&
+                   lseek(STDIN_FILENO, fb->base + (off_t)skip, SEEK_SET) < 0
                ? -1
                : 0;
   if (!fb->consumed)
@@ -183,6 +212,23 @@ static int restore_stdin(struct fb *fb, size_t skip) {
   return rc;
 }
 
+/* Runs FB's program as execvp() runs a file without a #! line:
+   /bin/sh PATH ARGV[1]...  Returns only if that exec fails (errno is then
+   ENOEXEC again, the program's own error). */
+static void exec_shell(struct fb *fb) {
+  size_t n = 0;
+  while (fb->argv[n])
+    n++;
+  char **argv = xcalloc(n + 2, sizeof *argv);
+  argv[0] = (char *)"/bin/sh";
+  argv[1] = (char *)fb->path;
+  for (size_t i = 1; i < n; i++)
+    argv[i + 1] = fb->argv[i];
+  syscall(SYS_execve, "/bin/sh", argv, environ);
+  free(argv);
+  errno = ENOEXEC;
+}
+
 void fb_exec(struct fb *fb, const char *why) {
   fb_exec_from(fb, 0, why);
 }
@@ -194,6 +240,8 @@ void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
     die("cannot give stdin back to %s: %s", fb->path, strerror(errno));
   syscall(SYS_execve, fb->path, fb->argv, environ);
   int err = errno;
+  if (err == ENOEXEC)
+    exec_shell(fb);
   msg_error("r42intercept: %s: %s", fb->path, strerror(err));
   exit(err == ENOENT ? 127 : 126);
 }

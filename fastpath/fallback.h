@@ -17,8 +17,9 @@ struct fb {
   struct buf in;    /* stdin bytes read so far */
   bool consumed;    /* IN holds bytes taken from fd 0 (a pipe...) */
   bool eof;         /* ...and fd 0 reached end of file */
-  bool regular;     /* fd 0 is a regular file, read in place */
-  off_t base;       /* ...from this offset */
+  bool regular;     /* fd 0 is a regular file, read from BASE... */
+  bool moved;       /* ...with read(): its offset is now at the end */
+  off_t base;       /* the offset the reading started from */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in
@@ -29,21 +30,25 @@ void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
 void fb_clear(struct fb *fb);
 
 /* Reads all of stdin, at most MAX bytes, without losing it for the
-   fall-through: a regular file is read with pread() and left untouched,
-   from offset 0 when FROM_START (what opening /dev/stdin gives) else from
-   its current offset (what `cat` gives); anything else is read and kept
-   in FB to be replayed.  A terminal is not read.  Returns 0 with *DATA and
-   *LEN pointing into FB, or -1 with E set. */
+   fall-through.  A regular file is read from offset 0 with pread() and
+   left untouched when FROM_START (what opening /dev/stdin gives), else
+   from its offset to its end, where it is left, as `cat` leaves it (the
+   fall-through puts the offset back).  A pipe or socket is read and kept
+   in FB to be replayed.  /dev/null reads as empty; any other device
+   (a terminal...) or file is not read at all (-1), so that the real
+   program gets it as it was.  Returns 0 with *DATA and *LEN pointing into
+   FB, or -1 with E set. */
 int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
                   const char **data, size_t *len,
                   struct msg_err *e) R42_WARN_UNUSED;
 
 /* Announces the fall-back with WHY (a trace line, unless WHY is NULL),
    puts back any stdin bytes taken (a pipe that yields the same bytes, then
-   whatever was left unread), and execs the original program with the
-   original argv and environment, bypassing the preloaded hooks.  Does not
-   return: if the exec fails, prints why and exits 126 or 127 as a shell
-   would. */
+   whatever was left unread; a regular file's offset), and execs the
+   original program with the original argv and environment, bypassing the
+   preloaded hooks; a program without a #! line runs with /bin/sh, as
+   execvp() runs it.  Does not return: if the exec fails, prints why and
+   exits 126 or 127 as a shell would. */
 R42_NORETURN void fb_exec(struct fb *fb, const char *why);
 
 /* fb_exec(), but the program's stdin starts SKIP bytes into what was read

@@ -199,7 +199,10 @@ static void put_string(struct writer *w, const char *str) {
     size_t used = 0;
     long cp = utf8_decode(s + i, len - i, &used);
     if (cp < 0) {
-      cp = 0xfffd; /* both programs only ever see valid text */
+      /* A byte that starts no valid sequence: jq writes U+FFFD; Python,
+         whose text came through surrogateescape (argv, environment,
+         paths), holds U+DC00 + the byte. */
+      cp = w->style == JOUT_JQ ? 0xfffd : 0xdc00 + c;
       used = 1;
     }
     if (w->style == JOUT_JQ) {

@@ -33,9 +33,13 @@ int probe_api(struct pve *pve, const char *node, cJSON **list,
     msg_err_set(e, "API probe failed: %s", why.text);
     return -1;
   }
-  if (reply.status != 200 || !reply.json) {
+  if (reply.status == 200 && !reply.json)
+    msg_err_set(e, "API probe failed: %s in the answer to GET %s",
+                reply.not_json, path);
+  else if (reply.status != 200)
     msg_err_set(e, "API probe answered HTTP %ld %s", reply.status,
                 reply.reason);
+  if (reply.status != 200 || !reply.json) {
     pve_reply_clear(&reply);
     return -1;
   }

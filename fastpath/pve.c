@@ -1,12 +1,17 @@
 /* pve.c: talks HTTPS to the Proxmox VE API with libcurl: one easy handle
  * and so one keep-alive TLS connection per runner, the PVEAPIToken header,
- * no certificate verification (the role's validate_certs: no), HTTP/1.1,
- * bounded bodies, and the reason phrase kept (Proxmox puts its error
- * message there).  Knows nothing of VMs or tasks: action.c does. */
+ * the certificate checked only when asked (tls.c; by default not at all:
+ * the role's validate_certs: no), HTTP/1.1, bounded bodies, and the reason
+ * phrase kept (Proxmox puts its error message there).  A request that is
+ * not a GET is never sent twice: libcurl re-sends a request, without a
+ * word, when the reused connection it went on closes before any answer,
+ * and no option stops it; its pre-request callback refuses the second
+ * attempt.  Knows nothing of VMs or tasks: action.c does. */
 #define _GNU_SOURCE
 #include "pve.h"
 
 #include "buf.h"
+#include "tls.h"
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -24,6 +29,11 @@ struct pve {
   char *base;                      /* https://host/api2/json */
   struct buf body;                 /* the answer being received */
   char reason[200];                /* the last status line's reason phrase */
+  char error[CURL_ERROR_SIZE];     /* libcurl's detail of the last failure */
+  struct tls_policy tls;           /* the certificate checks asked for */
+  bool once; /* the request being made must not be sent twice */
+  int sends; /* times libcurl was about to send it */
+  enum { PVE_SENT, PVE_NOT_RESENT, PVE_WRONG_CERT } refused; /* and why */
   long connections;
   long profiled_connections; /* for the profile: connections reported */
 };
@@ -96,6 +106,25 @@ static curl_socket_t pve_open_cb(void *arg, curlsocktype purpose,
   return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
+/* libcurl is about to send the request on a connection (TLS done):
+   refuses a second send of a request sent once only, and a certificate
+   that is not the pinned one, before a byte of the request (and so the
+   token) is written. */
+static int pve_prereq_cb(void *arg, char *remote_ip, char *local_ip,
+                         int remote_port, int local_port) {
+  struct pve *pve = arg;
+  (void)remote_ip, (void)local_ip, (void)remote_port, (void)local_port;
+  if (++pve->sends > 1 && pve->once) {
+    pve->refused = PVE_NOT_RESENT;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  if (!tls_peer_matches(&pve->tls, pve->curl)) {
+    pve->refused = PVE_WRONG_CERT;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+
 struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e) {
   if (!plain_host(creds->host)) {
     msg_err_set(e, "proxmox_api_host is not a plain host[:port]");
@@ -109,13 +138,16 @@ struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e) {
   pve->curl = curl_easy_init();
   if (!pve->curl)
     die_oom();
+  if (tls_policy_from_env(&pve->tls, e) < 0 ||
+      tls_apply(&pve->tls, pve->curl, e) < 0) {
+    pve_free(pve);
+    return NULL;
+  }
   pve->headers = auth_headers(creds, false);
   pve->json_headers = auth_headers(creds, true);
   pve->base = xasprintf("https://%s/api2/json", creds->host);
   buf_init(&pve->body, PVE_MAX_BODY);
   CURL *c = pve->curl;
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
@@ -127,6 +159,9 @@ struct pve *pve_new(const struct pve_creds *creds, struct msg_err *e) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, pve);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, pve_open_cb);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, pve);
+  curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, pve_prereq_cb);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, pve);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, pve->error);
   return pve;
 }
 
@@ -140,6 +175,7 @@ void pve_free(struct pve *pve) {
   if (!pve)
     return;
   curl_easy_cleanup(pve->curl);
+  tls_policy_clear(&pve->tls);
   wipe_headers(pve->headers);
   wipe_headers(pve->json_headers);
   free(pve->base);
@@ -165,16 +201,31 @@ static void profile_request(struct pve *pve, const char *method,
   }
 }
 
+/* Why the request RC ended failed. */
+static const char *failure(const struct pve *pve, CURLcode rc) {
+  if (pve->refused == PVE_NOT_RESENT)
+    return "the connection closed before an answer, and the request is "
+           "not sent again (it may have been done)";
+  if (pve->refused == PVE_WRONG_CERT)
+    return "the server's certificate does not match "
+           "RANGE42_PROXMOX_API_FINGERPRINT";
+  return pve->error[0] ? pve->error : curl_easy_strerror(rc);
+}
+
 int pve_request(struct pve *pve, const char *method, const char *path,
                 enum pve_body kind, const char *body, double timeout,
                 struct pve_reply *reply, struct msg_err *e) {
   memset(reply, 0, sizeof *reply);
   buf_free(&pve->body);
-  pve->reason[0] = '\0';
+  pve->reason[0] = pve->error[0] = '\0';
+  pve->once = strcmp(method, "GET") != 0;
+  pve->sends = 0;
+  pve->refused = PVE_SENT;
   CURL *c = pve->curl;
   cleanup_free char *url = xasprintf("%s%s", pve->base, path);
   curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+  long ms = (long)(timeout * 1000); /* 0 would be no limit at all */
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER,
                    kind == PVE_BODY_JSON ? pve->json_headers : pve->headers);
   if (strcmp(method, "POST") == 0) {
@@ -189,7 +240,7 @@ int pve_request(struct pve *pve, const char *method, const char *path,
   }
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
-    msg_err_set(e, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    msg_err_set(e, "%s %s: %s", method, path, failure(pve, rc));
     return -1;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
@@ -197,6 +248,8 @@ int pve_request(struct pve *pve, const char *method, const char *path,
   snprintf(reply->reason, sizeof reply->reason, "%s", pve->reason);
   if (pve->body.len)
     reply->json = cJSON_ParseWithLength(pve->body.data, pve->body.len);
+  if (!reply->json)
+    reply->not_json = pve->body.len ? "invalid JSON" : "no body";
   return 0;
 }
 

@@ -19,13 +19,16 @@ struct pve_creds {
 
 /* One HTTP exchange's outcome. */
 struct pve_reply {
-  long status;      /* HTTP status code */
-  char reason[200]; /* HTTP reason phrase (Proxmox's error message) */
-  cJSON *json;      /* the parsed body, or NULL when it is not JSON */
+  long status;          /* HTTP status code */
+  char reason[200];     /* HTTP reason phrase (Proxmox's error message) */
+  cJSON *json;          /* the parsed body, or NULL when it is not JSON */
+  const char *not_json; /* when json is NULL: "invalid JSON" or "no body" */
 };
 
-/* A client for CREDS.  Nothing is sent yet.  Returns NULL with E set when
-   the host is not a plain host[:port].  Free with pve_free(). */
+/* A client for CREDS, checking certificates as the environment asks
+   (tls.c).  Nothing is sent yet.  Returns NULL with E set when the host is
+   not a plain host[:port] or a verification setting is wrong.  Free with
+   pve_free(). */
 struct pve *pve_new(const struct pve_creds *creds,
                     struct msg_err *e) R42_WARN_UNUSED;
 
@@ -37,10 +40,11 @@ enum pve_body { PVE_BODY_FORM, PVE_BODY_JSON };
 
 /* Sends METHOD (GET, POST, DELETE) PATH (relative to /api2/json, already
    URL-safe) with an optional BODY encoded as KIND (a POST without BODY
-   sends an empty form), waiting at most TIMEOUT seconds.
+   sends an empty form), waiting at most TIMEOUT seconds.  Only a GET may
+   go twice (on a new connection when the reused one closed unanswered).
    Returns 0 when an HTTP answer arrived, whatever its status (REPLY is
    filled; clear it with pve_reply_clear()), or -1 with E set on a
-   transport failure. */
+   transport failure, a certificate refused, or a request not re-sent. */
 int pve_request(struct pve *pve, const char *method, const char *path,
                 enum pve_body kind, const char *body, double timeout,
                 struct pve_reply *reply, struct msg_err *e) R42_WARN_UNUSED;

@@ -29,6 +29,7 @@
 /* Everything gathered about one call; freed by pb_clear(). */
 struct pb {
   struct cli_playbook cli;
+  char *path; /* the playbook's path as Ansible prints it */
   struct acfg cfg;
   int indent; /* json_indent in effect */
   struct play play;
@@ -39,6 +40,7 @@ struct pb {
 };
 
 static void pb_clear(struct pb *pb) {
+  free(pb->path);
   acfg_clear(&pb->cfg);
   play_clear(&pb->play);
   free(pb->role_dir);
@@ -51,6 +53,56 @@ static bool is_stdin_path(const char *path) {
   static const char *const names[] = {"/dev/stdin", "/dev/fd/0",
                                       "/proc/self/fd/0", NULL};
   return util_str_in(path, names);
+}
+
+/* PATH with "." and empty parts dropped, as os.path.normpath() gives it
+   for an absolute path without ".." (a leading "//" is kept).  Caller
+   frees. */
+static char *normpath(const char *path) {
+  char *out = xmalloc(strlen(path) + 2);
+  size_t n = 0, lead = strspn(path, "/");
+  if (lead == 2)
+    out[n++] = '/';
+  for (const char *p = path + lead; *p;) {
+    size_t c = strcspn(p, "/");
+    if (c > 0 && !(c == 1 && p[0] == '.')) {
+      out[n++] = '/';
+      memcpy(out + n, p, c);
+      n += c;
+    }
+    p += c;
+    p += strspn(p, "/");
+  }
+  if (n == 0 || (lead == 2 && n == 1))
+    out[n++] = '/';
+  out[n] = '\0';
+  return out;
+}
+
+/* The playbook's path as Ansible prints it (and opens it): made absolute
+   from the working directory and normalised, symlinks kept.  NULL (E set)
+   when Ansible would turn it into another name: a "$" (it expands
+   variables), a file name starting with "~" (a home) or a quote (it
+   unquotes), a ".." (resolved by text, not through symlinks).  Caller
+   frees. */
+static char *ansible_path(const char *given, struct msg_err *e) {
+  const char *base = strrchr(given, '/');
+  base = base ? base + 1 : given;
+  cleanup_free char *cwd = given[0] == '/' ? NULL : getcwd(NULL, 0);
+  if (given[0] != '/' && !cwd) {
+    msg_err_set(e, "working directory: %s", strerror(errno));
+    return NULL;
+  }
+  cleanup_free char *full =
+      cwd ? xasprintf("%s/%s", cwd, given) : xstrdup(given);
+  bool dotdot = false;
+  for (const char *p = full; (p = strstr(p, "/..")); p += 3)
+    dotdot = dotdot || p[3] == '/' || p[3] == '\0';
+  if (strchr(full, '$') || (base[0] && strchr("~'\"", base[0])) || dotdot) {
+    msg_err_set(e, "playbook path %.200s: Ansible rewrites it", given);
+    return NULL;
+  }
+  return normpath(full);
 }
 
 /* The stdout callback must be the json one; json_indent is honoured. */
@@ -70,7 +122,8 @@ static int read_play(struct pb *pb, struct fb *fb, struct msg_err *e) {
   } else {
     file = util_read_file(pb->cli.playbook, PLAYBOOK_MAX, &len);
     if (!file) {
-      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook, strerror(errno));
+      msg_err_set(e, "playbook %.200s: %s", pb->cli.playbook,
+                  util_strerror(errno));
       return -1;
     }
     text = file;
@@ -114,8 +167,9 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
       msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=off");
     return -1;
   }
-  if (cli_parse_playbook(argv, &pb->cli, e) < 0 || check_callback(pb, e) < 0 ||
-      read_play(pb, fb, e) < 0)
+  if (cli_parse_playbook(argv, &pb->cli, e) < 0 ||
+      !(pb->path = ansible_path(pb->cli.playbook, e)) ||
+      check_callback(pb, e) < 0 || read_play(pb, fb, e) < 0)
     return -1;
   msg_profile("config, playbook");
   int found = inv_has_host(pb->cli.inventory, pb->play.hosts, e);
@@ -165,9 +219,9 @@ static cJSON *failure_result(const struct pb *pb,
 /* Starts the document: the play, and the include_role task done. */
 static void start_doc(struct pb *pb, struct doc *d) {
   cleanup_free char *play_path =
-      xasprintf("%s:%d", pb->cli.playbook, pb->play.play_line);
+      xasprintf("%s:%d", pb->path, pb->play.play_line);
   cleanup_free char *task_path =
-      xasprintf("%s:%d", pb->cli.playbook, pb->play.task_line);
+      xasprintf("%s:%d", pb->path, pb->play.task_line);
   doc_init(d, pb->play.hosts, play_path, pb->play.hosts);
   cJSON *inc = cJSON_CreateObject();
   cJSON_AddStringToObject(inc, "action", "include_role");

@@ -55,7 +55,7 @@ static int decrypt_all(const struct cli_vault_view *cli,
     cleanup_free char *text =
         util_read_file(cli->files[i], VIEW_MAX_FILE, &len);
     if (!text) {
-      msg_err_set(e, "%.200s: %s", cli->files[i], strerror(errno));
+      msg_err_set(e, "%.200s: %s", cli->files[i], util_strerror(errno));
       return -1;
     }
     if (!vault_is_encrypted(text, len)) {

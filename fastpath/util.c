@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,10 +139,27 @@ char *util_read_fd(int fd, size_t max, size_t *len) {
 }
 
 char *util_read_file(const char *path, size_t max, size_t *len) {
-  cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* stat first: opening a FIFO blocks, or frees a writer waiting in its
+     own open() that would then find nobody reading. */
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return NULL;
+  if (!S_ISREG(st.st_mode)) {
+    errno = UTIL_ENOTREG;
+    return NULL;
+  }
+  cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return NULL;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    errno = UTIL_ENOTREG; /* replaced since the stat() */
+    return NULL;
+  }
   return util_read_fd(fd, max, len);
+}
+
+const char *util_strerror(int err) {
+  return err == UTIL_ENOTREG ? "not a regular file" : strerror(err);
 }
 
 int util_write_all(int fd, const void *buf, size_t len) {

@@ -5,6 +5,7 @@
 #ifndef R42_UTIL_H
 #define R42_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,11 +48,21 @@ static inline int steal_fd(int *fd) {
   return v;
 }
 
-/* Reads the whole file PATH (at most MAX bytes) into a NUL-terminated
-   buffer.  Returns it and its length, or NULL with errno set (EFBIG when
-   it is larger than MAX).  The caller frees it. */
+/* errno of util_read_file() for a path that is not a regular file (no
+   open() or read() of a path sets it). */
+#define UTIL_ENOTREG ESPIPE
+
+/* Reads the whole regular file PATH (at most MAX bytes) into a
+   NUL-terminated buffer.  Anything else (a pipe or FIFO, /dev/fd/N of
+   one, a socket, a device, a directory) is not even opened: the program
+   we may fall back to must find it unread.  Returns the buffer and its
+   length, or NULL with errno set (UTIL_ENOTREG; EFBIG when it is larger
+   than MAX).  The caller frees it. */
 char *util_read_file(const char *path, size_t max,
                      size_t *len) R42_WARN_UNUSED;
+
+/* strerror(ERR), or "not a regular file" for UTIL_ENOTREG. */
+const char *util_strerror(int err);
 
 /* Reads FD to EOF (at most MAX bytes), like util_read_file(). */
 char *util_read_fd(int fd, size_t max, size_t *len) R42_WARN_UNUSED;

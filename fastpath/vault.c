@@ -396,7 +396,7 @@ static char *read_password_file(const char *path, size_t *len,
                                 struct msg_err *e) {
   cleanup_free char *raw = util_read_file(path, VAULT_MAX_PASSWORD, len);
   if (!raw) {
-    msg_err_set(e, "vault password file %s: %s", path, strerror(errno));
+    msg_err_set(e, "vault password file %s: %s", path, util_strerror(errno));
     return NULL;
   }
   char *secret = secret_strndup(raw, *len);
@@ -477,7 +477,7 @@ int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
   size_t len;
   cleanup_free char *text = util_read_file(path, VAULT_MAX_FILE, &len);
   if (!text) {
-    msg_err_set(e, "vars file %s: %s", path, strerror(errno));
+    msg_err_set(e, "vars file %s: %s", path, util_strerror(errno));
     return -1;
   }
   size_t plain_len = len;

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # test/lib/env.sh: throw-away test environment for r42intercept (sourced, never run).
 #
-# Builds, in one directory: a TLS cert, the Proxmox API simulator (test/sim/pvesim.py),
-# an Ansible Vault with the API credentials, a YAML inventory, and a devkit directory
-# made of symlinks to test/fixtures/devkit/. Then exports what the devkit scripts, the
+# Builds, in one directory: a throw-away CA (ca.crt) and the TLS cert it signed, the
+# Proxmox API simulator (test/sim/pvesim.py), an Ansible Vault with the API
+# credentials, a YAML inventory, and a devkit directory made of symlinks to
+# test/fixtures/devkit/. Then exports what the devkit scripts, the
 # fixture role and the tests need. Everything stays inside that directory: ansible's
 # home and temp dirs too (nothing is written to ~/.ansible).
 #
@@ -92,9 +93,16 @@ r42_env_up() {
     mkdir -p "$dir" || return 1
     dir="$(cd "$dir" && pwd)" || return 1
 
-    # TLS
-    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
-        -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1 ||
+    # TLS: a throw-away CA (ca.crt) and the simulator's certificate, signed by it,
+    # for 127.0.0.1 and ::1 only (its CN is no host name: "localhost" does not match)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=r42intercept test CA" -keyout "$dir/ca.key" -out "$dir/ca.crt" \
+        >/dev/null 2>&1 &&
+        openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=pvesim -days 2 \
+            -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+            -addext "basicConstraints=critical,CA:FALSE" \
+            -addext "subjectAltName=IP:127.0.0.1,IP:::1" \
+            -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1 ||
         { _r42_err "openssl failed"; return 1; }
 
     # secrets (files written with mode 600)

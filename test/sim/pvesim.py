@@ -70,6 +70,7 @@ parameter error adds "errors": {"<param>": "<message>"}. A success is 200 with b
 whose exitstatus is not "OK".
 
 Checks, in this order, for every /api2 request:
+  0. a rule of the faults knob (test/sim/faults.py) that applies answers instead,
   1. delay knob (sleep), 2. drop knob, 3. fail_5xx knob,
   4. apply the effects of tasks that have ended,
   5. probe_fail knob (GET /nodes/{node}/qemu only), 6. authentication,
@@ -165,6 +166,9 @@ Knobs (defaults in brackets)
   drop [0]             the next N /api2 requests are read, logged, and answered by closing
                        the connection without a response
   fail_5xx [0]         the next N /api2 requests answer 500 "Internal Server Error"
+  faults [[]]          per-request faults (status, invalid JSON, truncation, reset,
+                       close, hang, drip, slow) matched by method, path regex and
+                       occurrence: see test/sim/faults.py
 task_errors, task_forever and task_duration are read when a task is created.
 
 Request log
@@ -199,6 +203,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
+
+import faults
 
 API_PREFIX = "/api2/json"
 SIM_PREFIX = "/_sim/"
@@ -238,7 +244,8 @@ def default_knobs(task_duration: float) -> dict:
     """The knob values after start and after /_sim/reset."""
     return {"probe_fail": False, "http_errors": {}, "task_errors": {},
             "task_duration": task_duration, "task_forever": [],
-            "delay": 0.0, "delay_match": None, "drop": 0, "fail_5xx": 0}
+            "delay": 0.0, "delay_match": None, "drop": 0, "fail_5xx": 0,
+            "faults": []}
 
 
 class ApiError(Exception):
@@ -420,6 +427,8 @@ def normalize_knob(key: str, value):
         return _number(key, value)
     if key in ("drop", "fail_5xx"):
         return _number(key, value, integer=True)
+    if key == "faults":
+        return faults.normalize(value)
     raise ValueError(f"unknown knob '{key}'")
 
 
@@ -448,6 +457,7 @@ class State:
         self._pending: list[Task] = []
         self.knobs: dict = {}
         self.log: list[dict] = []
+        self.fault_plan = faults.Plan()
         self._seed()
 
     # -- lifecycle --------------------------------------------------------
@@ -458,6 +468,7 @@ class State:
             self.tasks = {}
             self._pending = []
             self.knobs = default_knobs(self._task_duration)
+            self.fault_plan.set([])
             self.log = []
 
     def reset(self) -> None:
@@ -513,6 +524,8 @@ class State:
                     raise ValueError(f"unknown knob '{key}'")
                 merged[key] = defaults[key] if value is None else normalize_knob(key, value)
             self.knobs.update(merged)
+            if "faults" in merged:
+                self.fault_plan.set(merged["faults"])
             return json.loads(json.dumps(self.knobs))
 
     def delay_for(self, path: str) -> float:
@@ -994,6 +1007,11 @@ class Handler(BaseHTTPRequestHandler):
         entry = {"conn": self.conn_id, "method": self.command, "path": raw_path,
                  "query": query, "content_type": content_type,
                  "body": body.decode("utf-8", "replace"), "auth": auth}
+        rule = st.fault_plan.pick(self.command, raw_path)
+        if rule is not None:  # faults.py answers (see its docstring)
+            faults.serve(self, rule, entry, st.record, lambda: self._api_result(
+                None, raw_path, query, body, content_type, auth))
+            return
         pause = st.delay_for(raw_path)
         if pause > 0:
             time.sleep(pause)

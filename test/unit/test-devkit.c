@@ -9,7 +9,9 @@
 #include "play.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The requests of INPUT as jq -c lines, or "ERROR". */
 static char *requests(const char *input, const char *key) {
@@ -67,6 +69,56 @@ static void test_requests(void) {
            i + 1);
     free(got);
   }
+}
+
+/* One JSON object line of N keys "k0".."k{N-1}", then the keys of EXTRA
+   (a JSON fragment, or ""), as dk_requests() reads it: 1 if read, 0 if
+   refused. */
+static int keys_line_read(size_t n, const char *extra) {
+  struct buf b;
+  buf_init(&b, 1 << 24);
+  int rc = buf_append(&b, "{\"vm_id\":1", 10);
+  char key[48];
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    int len = snprintf(key, sizeof key, ",\"k%zu\":%zu", i, i);
+    rc = buf_append(&b, key, (size_t)len);
+  }
+  if (rc == 0)
+    rc = buf_append(&b, extra, strlen(extra));
+  if (rc == 0)
+    rc = buf_append(&b, "}\n", 2);
+  struct dk_request *reqs;
+  size_t nreq;
+  struct msg_err e = {{0}};
+  int read = rc == 0 && dk_requests(b.data, b.len, "vm_id", "px-vault", "",
+                                    &reqs, &nreq, &e) == 0;
+  if (read)
+    dk_requests_free(reqs, nreq);
+  buf_free(&b);
+  return read;
+}
+
+static void test_duplicate_keys(void) {
+  /* jq keeps the last of two equal keys, cJSON the first: a line with a
+     duplicate is refused, however many keys it has and wherever the two
+     are. */
+  ok(keys_line_read(20000, "") == 1, "20000 distinct keys are read");
+  ok(keys_line_read(20000, ",\"k19999\":0") == 0,
+     "a duplicate of the last key is found");
+  ok(keys_line_read(20000, ",\"k0\":0") == 0,
+     "a duplicate of the first key is found");
+  ok(keys_line_read(20000, ",\"vm_id\":2") == 0,
+     "a duplicate of the line's vm_id is found");
+  ok(keys_line_read(3, ",\"k\":0,\"k00\":0,\"K1\":0,\"k1 \":0") == 1,
+     "keys that are prefixes, case or blank variants are distinct");
+  ok(keys_line_read(0, ",\"\":0,\" \":1") == 1, "an empty key is a key");
+  ok(keys_line_read(0, ",\"\":0,\"\":1") == 0, "two empty keys are equal");
+  ok(keys_line_read(0, ",\"k\\u00e9\":0,\"k\xc3\xa9\":1") == 0,
+     "an escaped and a raw key of the same text are equal");
+  /* cJSON ends a key at an escaped NUL: "a\0b" and "a\0c" both read as
+     "a", a form the check refuses rather than guess */
+  ok(keys_line_read(0, ",\"a\\u0000b\":0,\"a\\u0000c\":1") == 0,
+     "keys equal up to an escaped NUL are refused");
 }
 
 static void test_raw_values(void) {
@@ -225,6 +277,7 @@ int main(void) {
   test_script_table();
   test_actions();
   test_requests();
+  test_duplicate_keys();
   test_raw_values();
   test_playbook();
   test_regex();

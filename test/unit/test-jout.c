@@ -3,7 +3,10 @@
 #include "jout.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char *input = "{\"b\":[1,2.5,{\"z\":null,\"a\":true}],"
                            "\"a\":\"caf\\u00e9 \\ud83d\\ude00 "
@@ -92,6 +95,105 @@ static void test_numbers(void) {
   }
 }
 
+/* Byte strings that cover UTF-8's edges: each byte alone; each lead byte
+   before each kind of next byte; 3- and 4-byte forms at their limits,
+   truncated, overlong, surrogates, above U+10FFFF; then pseudo-random
+   mixes (a fixed seed).  Writes them to F, one hex line each. */
+static void write_utf8_cases(FILE *f) {
+  static const unsigned char edges[] = {
+      0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
+      0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+  size_t ne = sizeof edges;
+  for (int b = 1; b < 256; b++)
+    fprintf(f, "%02x\n", b);
+  for (int lead = 0xc0; lead < 256; lead++)
+    for (size_t i = 1; i < ne; i++) {
+      fprintf(f, "%02x%02x\n", lead, edges[i]);
+      for (size_t j = 1; j < ne; j++)
+        fprintf(f, "%02x%02x%02x41\n", lead, edges[i], edges[j]);
+    }
+  static const char *const forms[] = {
+      "e282ac",   "e0a080",   "e09f80",   "efbfbf",   "eda080",
+      "ed9fbf",   "edbfbf",   "ee8080",   "f0908080", "f08f8080",
+      "f48fbfbf", "f4908080", "f7bfbfbf", "f8888080", "fc848080",
+      "e282",     "f09080",   "f090",     "c3",       "c3c3a9",
+      "e2e282ac", "80e282ac", "f0e282ac", "eda0bd",   "eda0bdedb080"};
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+    fprintf(f, "%s\n61%s62\n", forms[i], forms[i]);
+  unsigned long x = 42;
+  for (int n = 0; n < 3000; n++) {
+    int len = 1 + n % 12;
+    for (int k = 0; k < len; k++) {
+      x = x * 6364136223846793005UL + 1442695040888963407UL;
+      unsigned b = (unsigned)(x >> 56);
+      /* half the bytes from the edges, so that sequences form often */
+      if (b & 1)
+        b = edges[1 + (x >> 40) % (ne - 1)];
+      fprintf(f, "%02x", b ? b : 0x41);
+    }
+    fprintf(f, "\n");
+  }
+}
+
+/* json.dumps() of each hex line of IN decoded with surrogateescape,
+   as Ansible holds a path from argv, into OUT. */
+static int python_dumps(const char *in, const char *out) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "python3 -c 'import json, sys\n"
+           "for h in sys.stdin:\n"
+           "    t = bytes.fromhex(h.strip()).decode(\"utf-8\", "
+           "\"surrogateescape\")\n"
+           "    print(json.dumps(t))' <%s >%s",
+           in, out);
+  return system(cmd);
+}
+
+static void test_surrogateescape(void) {
+  char in[] = "/tmp/r42-jout-in.XXXXXX", out[] = "/tmp/r42-jout-out.XXXXXX";
+  int fi = mkstemp(in), fo = mkstemp(out);
+  FILE *f = fi >= 0 ? fdopen(fi, "w") : NULL;
+  ok(f && fo >= 0, "temporary files");
+  if (!f || fo < 0)
+    return;
+  write_utf8_cases(f);
+  fclose(f);
+  close(fo);
+  ok(python_dumps(in, out) == 0, "python3 renders the cases");
+  FILE *hex = fopen(in, "r"), *want = fopen(out, "r");
+  char h[64], w[256];
+  size_t n = 0, bad = 0;
+  while (hex && want && fgets(h, sizeof h, hex) && fgets(w, sizeof w, want)) {
+    char bytes[32];
+    size_t len = 0;
+    for (unsigned v;
+         len < sizeof bytes - 1 && sscanf(h + 2 * len, "%2x", &v) == 1;)
+      bytes[len++] = (char)v;
+    bytes[len] = '\0';
+    w[strcspn(w, "\n")] = '\0';
+    cJSON *str = cJSON_CreateString(bytes);
+    struct buf got;
+    buf_init(&got, 1024);
+    if (jout_write(&got, str, JOUT_PYTHON, 0) < 0 || strcmp(got.data, w)) {
+      if (bad++ < 5)
+        printf("# %s: got %s, python3 %s\n", strtok(h, "\n"), got.data, w);
+    }
+    buf_free(&got);
+    cJSON_Delete(str);
+    n++;
+  }
+  ok(n > 10000 && bad == 0,
+     "%zu byte strings render as python3's json.dumps of their "
+     "surrogateescape text (%zu differ)",
+     n, bad);
+  if (hex)
+    fclose(hex);
+  if (want)
+    fclose(want);
+  unlink(in);
+  unlink(out);
+}
+
 static void test_limit(void) {
   cJSON *tree = cJSON_Parse(input);
   struct buf out;
@@ -106,6 +208,7 @@ int main(void) {
   test_python();
   test_jq();
   test_numbers();
+  test_surrogateescape();
   test_limit();
   return tap_done();
 }

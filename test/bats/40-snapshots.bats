@@ -104,11 +104,12 @@ create() { # JSON-LINES...
     assert_eq "$status" 0
     assert_eq "$(jq -r .vm_id <<<"$output")" 101
     assert_match "$stderr" "vm 100 failed: Proxmox task failed: snapshot name 'dup' already used"
-    # a snapshot that does not exist: delete answers HTTP 500, revert's task fails
+    # a snapshot that does not exist: delete's and revert's tasks fail (Proxmox checks
+    # nothing before either task)
     r42_run shim bash -c 'printf "%s\n" "{\"vm_id\":100,\"vm_snapshot_name\":\"nope\"}" 101 | proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh'
     assert_eq "$status" 0
     assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output")" "101:dup"
-    assert_match "$stderr" "snapshot_vm_delete vm 100 failed: Status code was 500 and not \[200\]: HTTP Error 500: snapshot 'nope' does not exist"
+    assert_match "$stderr" "snapshot_vm_delete vm 100 failed: Proxmox task failed: snapshot 'nope' does not exist"
     r42_run shim bash -c 'printf "%s\n" "{\"vm_id\":100,\"vm_snapshot_name\":\"nope\"}" 100 | proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh'
     assert_eq "$status" 0
     assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output")" "100:dup"

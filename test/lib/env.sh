@@ -8,11 +8,14 @@
 # fixture role and the tests need. Everything stays inside that directory: ansible's
 # home and temp dirs too (nothing is written to ~/.ansible).
 #
-#   r42_env_up DIR [--vms N] [--task-duration S]   build DIR (empty or absent), start the simulator
+#   r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S]
+#                                                  build DIR (empty or absent), start the simulator
 #   r42_env_load DIR                               re-export the variables of a DIR built earlier
 #   r42_env_down [DIR]                             stop the simulator of DIR (default: $R42_ENV_DIR)
 #   r42_sim GET|POST PATH [JSON]                   call the simulator (control API), print the body
-#                                                  (status 22 on an HTTP error, 28 on timeout)
+#                                                  (status 22 on an HTTP error, 28 on timeout);
+#                                                  r42_sim POST /_sim/reset '{"vms":[...],"lxcs":3}'
+#                                                  reseeds (test/sim/pvesim.py: Seed state)
 #   r42_sim_log_count METHOD PATH_REGEX            count requests in the simulator's log
 #
 # Functions are `set -u` safe, print nothing on success (r42_sim prints the body) and
@@ -73,15 +76,16 @@ _r42_sim_pid() {
 }
 
 r42_env_up() {
-    local dir="${1:-}" vms="" task_duration=""
+    local dir="${1:-}" vms="" lxcs="" task_duration=""
     if [[ -z "$dir" ]]; then
-        _r42_err "usage: r42_env_up DIR [--vms N] [--task-duration S]"
+        _r42_err "usage: r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S]"
         return 2
     fi
     shift
     while [[ $# -gt 0 ]]; do
         case "$1" in
         --vms) vms="${2:-}"; shift 2 || { _r42_err "--vms needs a value"; return 2; } ;;
+        --lxcs) lxcs="${2:-}"; shift 2 || { _r42_err "--lxcs needs a value"; return 2; } ;;
         --task-duration) task_duration="${2:-}"; shift 2 || { _r42_err "--task-duration needs a value"; return 2; } ;;
         *) _r42_err "unknown option: $1"; return 2 ;;
         esac
@@ -123,6 +127,7 @@ r42_env_up() {
         --port-file "$dir/sim.port" --log "$dir/sim.log"
     )
     [[ -n "$vms" ]] && sim_args+=(--vms "$vms")
+    [[ -n "$lxcs" ]] && sim_args+=(--lxcs "$lxcs")
     [[ -n "$task_duration" ]] && sim_args+=(--task-duration "$task_duration")
     python3 "$R42_TOP/test/sim/pvesim.py" "${sim_args[@]}" \
         </dev/null >/dev/null 2>"$dir/sim.stderr" 3>&- &

@@ -2,8 +2,9 @@
 """pvesim: a small Proxmox VE HTTPS API simulator for the r42intercept tests.
 
 It answers the few /api2/json calls that range42's Proxmox role and r42intercept's
-fast path make, keeps VM and snapshot state in memory, models Proxmox's two error
-styles (an HTTP error at once, or a task that fails later), records every API request
+fast path make, keeps VM, container and snapshot state in memory, models Proxmox's two
+error styles (an HTTP error at once, or a task that fails later) the way qemu-server
+and pve-container choose them (docs/actions.md, section 3), records every API request
 in a JSON-lines log, and offers fault knobs under /_sim/. It owns only its own process;
 the harness (test/lib/env.sh) owns the certificate, the port file and the log file.
 Python 3.11 standard library only; it listens on loopback only.
@@ -13,7 +14,7 @@ Command line
     python3 test/sim/pvesim.py --cert CERT --key KEY \\
         --token 'root@pam!r42ci=SECRET' --node px-testing \\
         --port-file FILE --log FILE.jsonl \\
-        [--bind 127.0.0.1] [--vms 8] [--task-duration 0] [--port 0]
+        [--bind 127.0.0.1] [--vms 8] [--lxcs 5] [--task-duration 0] [--port 0]
 
 --bind      127.0.0.1 (default), ::1 or localhost; any non-loopback address is refused
             (exit status 2).
@@ -22,6 +23,7 @@ Command line
             then renamed, so a reader never sees a partial file).
 --log       JSON lines, appended (see "Request log").
 --vms N     number of seeded VMs (default 8).
+--lxcs N    number of seeded containers (default 5).
 --task-duration SECONDS  default task run time (default 0).
 SIGTERM or SIGINT: stop listening and exit with status 0 within a fraction of a second.
 The token secret is never printed or logged; errors about the token do not echo it.
@@ -55,6 +57,26 @@ diskread/diskwrite/netin/netout; a stopped VM reports 0 for all of those and no 
 A VM has `status` "running"|"stopped" and `qmpstatus` "running"|"paused"|"stopped";
 a paused VM has status "running" and qmpstatus "paused", as Proxmox reports it.
 
+Containers 200..204 (or, when the VMs reach 200, from the last VM's id + 1 on):
+
+    200 test-lxc-web         running  tags "r42;lab"
+    201 test-lxc-db          stopped  tags "r42;lab"
+    202 test-lxc-cache       running
+    203 admin-lxc-proxy      stopped
+    204 r42-lxc-template     stopped  template
+
+With --lxcs N > 5, the next ones are `lab-ct-<id>`, stopped; with N < 5 only the first
+N. A container reports type "lxc", cpus 1, maxmem and maxswap 536870912, swap 0,
+maxdisk 8589934592, disk 0, the same running/stopped counters as a VM, pid
+20000+vmid when running; status "running"|"stopped" only (a suspended container is
+stopped, with a checkpoint). VMs and containers share one id space.
+
+POST /_sim/reset with a JSON body {"vms": SEED, "lxcs": SEED} seeds other guests (each
+key optional, default the command line's count): SEED is a count, or a list of
+{"vmid": int >= 100, "name": str, "status": "running"|"stopped"|"paused" (paused: VMs
+only), "tags": str (default ""), "template": bool (default false, stopped only)}.
+The seed applies to that reset only; a bad seed answers 400 and changes nothing.
+
 Authentication
 --------------
 Every /api2 request needs `Authorization: PVEAPIToken=<user>!<tokenid>=<secret>`
@@ -74,11 +96,14 @@ Checks, in this order, for every /api2 request:
   1. delay knob (sleep), 2. drop knob, 3. fail_5xx knob,
   4. apply the effects of tasks that have ended,
   5. probe_fail knob (GET /nodes/{node}/qemu only), 6. authentication,
-  7. http_errors knob (paths /nodes/*/qemu/<vmid>/...), 8. the endpoint itself:
+  7. http_errors knob (paths /nodes/*/{qemu,lxc}/<vmid>/...), 8. the endpoint itself:
      unknown node: 500 "hostname lookup '<node>' failed - failed to get address info";
      vmid not an integer: 400 "Parameter verification failed." errors.vmid;
-     unknown vmid: 500 "Configuration file 'nodes/<node>/qemu-server/<id>.conf' does not
-     exist"; no such path or method: 501 "Method '<METHOD> <path>' not implemented".
+     unknown vmid where the API reads the config before any task (status/current,
+     snapshot list, VM snapshot create, delete): 500 "Configuration file
+     'nodes/<node>/qemu-server/<id>.conf' does not exist" ('nodes/<node>/lxc/<id>.conf'
+     for a container); no such path or method: 501 "Method '<METHOD> <path>' not
+     implemented".
 
 Endpoints (under /api2/json; each path segment is percent-decoded, so UPIDs and
 snapshot names may arrive encoded; parameters come from the query string and from a
@@ -95,13 +120,24 @@ GET  /nodes/{node}/qemu/{id}/status/current
 POST /nodes/{node}/qemu/{id}/status/{start|shutdown|stop|suspend|resume}
                                     "UPID:..." (task types qmstart, qmshutdown, qmstop,
                                     qmpause, qmresume); parameters such as timeout=10
-                                    are accepted and ignored.
-     start on a template:  500 "you can't start a vm if it's a template" (at once)
-     suspend, VM not running: 500 "VM <id> not running" (at once)
-     at task end: start on a running VM fails "VM <id> already running", else running;
-     shutdown on a stopped VM fails "VM <id> not running", else stopped; stop: stopped
-     (OK on a stopped VM); suspend: qmpstatus paused (status stays running); resume:
-     qmpstatus running if paused, otherwise OK with no change.
+                                    are accepted and ignored (shutdown reads forceStop).
+     at once (HTTP 500): suspend or resume of a VM that does not exist: "unable to find
+     configuration file for VM <id> on node '<node>'"; suspend or resume of a VM not
+     running: "VM <id> not running"; shutdown of a paused VM: "VM is paused - cannot
+     shutdown" (with forceStop=1 it stops it, task qmshutdown).
+     at task end: start fails "Configuration file ... does not exist" (no VM), "you
+     can't start a vm if it's a template", "VM <id> already running" (running or
+     paused), else running; shutdown and stop fail "unable to find configuration file
+     for VM <id> on node '<node>'" (no VM), else stopped (OK on a stopped VM); suspend:
+     qmpstatus paused (status stays running; OK on a paused VM); resume: qmpstatus
+     running (OK on a running VM).
+POST /nodes/{node}/qemu              vmid, name [, start] -> UPID (qmcreate); the VM
+                                    exists (stopped) at once, runs at task end if start=1.
+     id used: 500 "unable to create VM <id> - VM|CT <id> already exists on node '<node>'"
+DELETE /nodes/{node}/qemu/{id}       -> UPID (qmdestroy); the VM and its snapshots go at
+                                    task end. No VM: 500 "Configuration file ...";
+                                    running or paused: 500 "VM <id> is running - destroy
+                                    failed".
 GET  /nodes/{node}/qemu/{id}/snapshot
      [{name, description, snaptime (epoch int), parent (omitted for a root),
        vmstate: 1 (only if taken with RAM)} ..., in creation order, then
@@ -110,21 +146,52 @@ GET  /nodes/{node}/qemu/{id}/snapshot
        parent (the snapshot the current state derives from; omitted when none)}]
 POST /nodes/{node}/qemu/{id}/snapshot   snapname, description (default ""), vmstate 0|1
      snapname missing: 400 errors.snapname "property is missing and it is not optional";
-     not matching ^[A-Za-z][A-Za-z0-9_-]{1,39}$: 400 errors.snapname
-       "invalid format - invalid configuration ID '<name>'\\n";
-     "current" or "vzdump": 500 "unable to use snapshot name '<name>' (reserved name)";
-     vmstate not a boolean: 400 errors.vmstate.
-     -> UPID (qmsnapshot). At task end: a name in use fails "snapshot name '<name>'
-     already used"; otherwise the snapshot is created with parent = current's parent,
-     description byte-exact, and becomes current's parent.
+     not matching ^[A-Za-z][A-Za-z0-9_-]+$: 400 errors.snapname
+       "invalid format - invalid configuration ID '<name>'\\n"; longer than 40:
+       400 errors.snapname "value may only be 40 characters long" (also for the
+       {name} of rollback and delete);
+     "current", or "pending" in any case: 500 "unable to use snapshot name '<name>'
+     (reserved name)"; no VM: 500 "Configuration file ..."; vmstate not a boolean:
+     400 errors.vmstate.
+     -> UPID (qmsnapshot). At task end: a template fails "you can't take a snapshot if
+     it's a template"; a name in use fails "snapshot name '<name>' already used";
+     otherwise the snapshot is created with parent = current's parent, description
+     byte-exact, and becomes current's parent.
 POST /nodes/{node}/qemu/{id}/snapshot/{name}/rollback   [start 0|1]
-     -> UPID (qmrollback). At task end: unknown name fails "snapshot '<name>' does not
-     exist"; otherwise current's parent becomes <name> and the VM ends running if the
-     snapshot has vmstate (or start=1), stopped otherwise.
+     -> UPID (qmrollback). At task end: no VM fails "Configuration file ...", a
+     template "you can't rollback if vm is a template", an unknown name "snapshot
+     '<name>' does not exist"; otherwise current's parent becomes <name> and the VM ends
+     running if the snapshot has vmstate (or start=1), stopped otherwise.
 DELETE /nodes/{node}/qemu/{id}/snapshot/{name}
-     unknown name: 500 "snapshot '<name>' does not exist" (at once)
-     -> UPID (qmdelsnapshot). At task end the snapshot goes; its children, and current
-     if it derived from it, take its parent.
+     -> UPID (qmdelsnapshot); nothing is checked before the task. At task end: no VM
+     fails "Configuration file ...", an unknown name "snapshot '<name>' does not
+     exist"; otherwise the snapshot goes; its children, and current if it derived from
+     it, take its parent.
+GET  /nodes/{node}/lxc              containers ordered by vmid (fields: Seed state)
+GET  /nodes/{node}/lxc/{id}/status/current   the same fields plus ha {managed:0}
+POST /nodes/{node}/lxc/{id}/status/{start|shutdown|stop|suspend|resume}
+     -> UPID (vzstart, vzshutdown, vzstop, vzsuspend, vzresume).
+     at once (HTTP 500): start or resume of a running container: "CT <id> already
+     running"; shutdown, stop or suspend of a container not running (or missing): "CT
+     <id> not running".
+     at task end: start fails "Configuration file 'nodes/<node>/lxc/<id>.conf' does not
+     exist" (no container), "you can't start a CT if it's a template", else running;
+     shutdown, stop: stopped; suspend (lxc-checkpoint -s): stopped and checkpointed;
+     resume: running if checkpointed, else fails "command 'lxc-checkpoint -n <id> -r
+     --foreground -D /var/lib/vz/dump' failed: exit code 1".
+POST /nodes/{node}/lxc               vmid, hostname [, start] -> UPID (vzcreate); the
+                                    container exists (stopped) at once, runs at task end
+                                    if start=1. Id used: 500 "VM|CT <id> already exists
+                                    on node '<node>'".
+DELETE /nodes/{node}/lxc/{id}        [force 0|1] -> UPID (vzdestroy). No container: 500
+                                    "Configuration file ..."; running without force: 500
+                                    "unable to destroy CT <id> - container is running".
+GET/POST /nodes/{node}/lxc/{id}/snapshot, POST .../snapshot/{name}/rollback,
+DELETE .../snapshot/{name}: as for VMs (task types vzsnapshot, vzrollback,
+     vzdelsnapshot), except: the reserved names are "current" and "vzdump"; a create
+     reads no config before its task (no container: the task fails "Configuration
+     file ..."); no vmstate (list entries have none, a rollback leaves the container
+     stopped unless start=1).
 GET  /nodes/{node}/tasks/{upid}/status
      {upid, node, pid, pstart, starttime, type, id (vmid as a string), user, tokenid,
       status "running"|"stopped", exitstatus ("OK" or the error; only once stopped)}
@@ -144,18 +211,21 @@ Control endpoints (no authentication, not logged, not subject to knobs)
 -----------------------------------------------------------------------
 GET  /_sim/state   {"vms": {"<id>": {name, status, qmpstatus, uptime, template (0|1),
                    tags, snapshots: [{name, description, snaptime, parent, vmstate}],
-                   current_parent}}, "tasks": <number of tasks>, "config": <knobs>}
+                   current_parent}}, "lxcs": {"<id>": {name, status, suspended, uptime,
+                   template, tags, snapshots, current_parent}},
+                   "tasks": <number of tasks>, "config": <knobs>}
                    (ended tasks applied first; parent/current_parent null when none)
 GET  /_sim/log     the request log entries as one JSON list
 GET  /_sim/config  the knobs
 POST /_sim/config  body: a JSON object of knobs, merged key by key (a knob given as
                    null returns to its default); answers the knobs. Unknown knobs or
                    bad values: 400 {"error": "..."} and nothing changes.
-POST /_sim/reset   seed state again, default knobs, no tasks, empty log (file and memory)
+POST /_sim/reset   seed state again (body: an optional seed, see Seed state), default
+                   knobs, no tasks, empty log (file and memory)
 
 Knobs (defaults in brackets)
   probe_fail [false]   true: GET /nodes/{node}/qemu answers 503 "Service Unavailable"
-  http_errors [{}]     {"<vmid>": [code, "reason"]}: every /nodes/*/qemu/<vmid>/... request
+  http_errors [{}]     {"<vmid>": [code, "reason"]}: every /nodes/*/{qemu,lxc}/<vmid>/... request
                        answers that status and reason
   task_errors [{}]     {"<vmid>": "text"}: tasks created on that VM end with that
                        exitstatus and change nothing
@@ -223,6 +293,17 @@ SEED_VMS = (
     (107, "r42-template-debian", False, "", True),
 )
 
+# (name, running, tags, template): the seeded containers, ids from lxc_first_id() on.
+SEED_LXCS = (
+    ("test-lxc-web", True, "r42;lab", False),
+    ("test-lxc-db", False, "r42;lab", False),
+    ("test-lxc-cache", True, "", False),
+    ("admin-lxc-proxy", False, "", False),
+    ("r42-lxc-template", False, "", True),
+)
+LXC_MAXMEM = 536870912
+LXC_MAXDISK = 8589934592
+
 RUNNING_UPTIME = 1234
 RUNNING_COUNTERS = {"cpu": 0.0123, "mem": 1073741824, "diskread": 52428800,
                     "diskwrite": 10485760, "netin": 1234567, "netout": 7654321}
@@ -231,9 +312,12 @@ STOPPED_COUNTERS = {"cpu": 0, "mem": 0, "diskread": 0, "diskwrite": 0,
 
 TASK_TYPES = {"start": "qmstart", "shutdown": "qmshutdown", "stop": "qmstop",
               "suspend": "qmpause", "resume": "qmresume"}
+LXC_TASK_TYPES = {"start": "vzstart", "shutdown": "vzshutdown", "stop": "vzstop",
+                  "suspend": "vzsuspend", "resume": "vzresume"}
 
-SNAPNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{1,39}", re.ASCII)
-RESERVED_SNAPNAMES = ("current", "vzdump")
+# pve-configid (pve-common JSONSchema $CONFIGID_RE), then maxLength 40
+SNAPNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]+", re.ASCII)
+SNAPNAME_MAX = 40
 TOKEN_RE = re.compile(r"([^!=\s]+@[^!=\s]+)!([^=\s]+)=(\S+)")
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -315,21 +399,123 @@ class Vm:
 
     def digest(self) -> str:
         """sha1 of the config-like state; changes whenever the snapshot tree does."""
-        tree = [[s.name, s.description, s.snaptime, s.parent, int(s.vmstate)]
-                for s in self.snapshots.values()]
-        blob = json.dumps([self.name, self.tags, int(self.template), tree,
-                           self.current_parent], ensure_ascii=False)
-        return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+        return guest_digest(self)
 
     def sim_view(self) -> dict:
         """This VM as GET /_sim/state shows it."""
-        snaps = [{"name": s.name, "description": s.description, "snaptime": s.snaptime,
-                  "parent": s.parent, "vmstate": int(s.vmstate)}
-                 for s in self.snapshots.values()]
         return {"name": self.name, "status": self.status, "qmpstatus": self.qmpstatus,
                 "uptime": RUNNING_UPTIME if self.running else 0,
                 "template": int(self.template), "tags": self.tags,
-                "snapshots": snaps, "current_parent": self.current_parent}
+                "snapshots": snapshots_view(self), "current_parent": self.current_parent}
+
+
+@dataclass
+class Ct:
+    """A container. `suspended` is set by a suspend (lxc-checkpoint, which also stops it)."""
+    vmid: int
+    name: str
+    status: str = "stopped"      # "running" | "stopped"
+    tags: str = ""
+    template: bool = False
+    suspended: bool = False
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)  # creation order
+    current_parent: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def set_running(self) -> None:
+        self.status = "running"
+        self.suspended = False
+
+    def set_stopped(self) -> None:
+        self.status = "stopped"
+
+    def api_fields(self) -> dict:
+        """The fields GET /nodes/{node}/lxc gives for this container."""
+        out = {"vmid": self.vmid, "name": self.name, "status": self.status, "type": "lxc",
+               "uptime": RUNNING_UPTIME if self.running else 0, "cpus": 1,
+               "maxmem": LXC_MAXMEM, "maxswap": LXC_MAXMEM, "swap": 0,
+               "disk": 0, "maxdisk": LXC_MAXDISK}
+        out.update(RUNNING_COUNTERS if self.running else STOPPED_COUNTERS)
+        if self.running:
+            out["pid"] = 20000 + self.vmid
+        if self.tags:
+            out["tags"] = self.tags
+        if self.template:
+            out["template"] = 1
+        return out
+
+    def digest(self) -> str:
+        return guest_digest(self)
+
+    def sim_view(self) -> dict:
+        """This container as GET /_sim/state shows it."""
+        return {"name": self.name, "status": self.status, "suspended": self.suspended,
+                "uptime": RUNNING_UPTIME if self.running else 0,
+                "template": int(self.template), "tags": self.tags,
+                "snapshots": snapshots_view(self), "current_parent": self.current_parent}
+
+
+def guest_digest(guest) -> str:
+    """sha1 of a VM's or container's config-like state (name, tags, snapshot tree)."""
+    tree = [[s.name, s.description, s.snaptime, s.parent, int(s.vmstate)]
+            for s in guest.snapshots.values()]
+    blob = json.dumps([guest.name, guest.tags, int(guest.template), tree,
+                       guest.current_parent], ensure_ascii=False)
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+def snapshots_view(guest) -> list:
+    return [{"name": s.name, "description": s.description, "snaptime": s.snaptime,
+             "parent": s.parent, "vmstate": int(s.vmstate)}
+            for s in guest.snapshots.values()]
+
+
+def lxc_first_id(vms: dict) -> int:
+    """The first seeded container id: 200, or right after the last VM when it is past it."""
+    return max([200] + [vmid + 1 for vmid in vms])
+
+
+def seed_lxcs(count: int, first_id: int) -> dict[int, Ct]:
+    """The containers of a fresh simulator: SEED_LXCS, then lab-ct-NNN (stopped)."""
+    lxcs = {}
+    for index in range(count):
+        vmid = first_id + index
+        if index < len(SEED_LXCS):
+            name, running, tags, template = SEED_LXCS[index]
+        else:
+            name, running, tags, template = f"lab-ct-{vmid}", False, "", False
+        ct = Ct(vmid=vmid, name=name, tags=tags, template=template)
+        if running:
+            ct.set_running()
+        lxcs[vmid] = ct
+    return lxcs
+
+
+def guest_from_spec(kind: str, item) -> Vm | Ct:
+    """One VM ("qemu") or container ("lxc") of an explicit seed; ValueError if bad.
+    item: {"vmid": int >= 100, "name": str, "status": "running"|"stopped"|"paused"
+    (VMs only), "tags": str, "template": bool}."""
+    if not isinstance(item, dict) or set(item) - {"vmid", "name", "status", "tags", "template"}:
+        raise ValueError("a seed entry is an object with vmid, name, status, tags, template")
+    vmid, name = item.get("vmid"), item.get("name")
+    status, tags = item.get("status", "stopped"), item.get("tags", "")
+    template = item.get("template", False)
+    states = ("running", "stopped", "paused") if kind == "qemu" else ("running", "stopped")
+    ok = (isinstance(vmid, int) and not isinstance(vmid, bool) and 100 <= vmid <= 999999999
+          and isinstance(name, str) and name and status in states and isinstance(tags, str)
+          and isinstance(template, (bool, int)) and not (template and status != "stopped"))
+    if not ok:
+        raise ValueError(f"bad {kind} seed entry: {json.dumps(item)}")
+    guest = (Vm if kind == "qemu" else Ct)(vmid=vmid, name=name, tags=tags,
+                                           template=bool(template))
+    if status != "stopped":
+        guest.set_running()
+    if status == "paused":
+        guest.qmpstatus = "paused"
+    return guest
 
 
 def seed_vms(count: int) -> dict[int, Vm]:
@@ -440,7 +626,7 @@ class State:
     """All simulator state. Every method takes self.lock (re-entrant)."""
 
     def __init__(self, node: str, token: str, vm_count: int,
-                 task_duration: float, log_path: str):
+                 task_duration: float, log_path: str, lxc_count: int = len(SEED_LXCS)):
         user, tokenid, _secret = TOKEN_RE.fullmatch(token).groups()
         self.lock = threading.RLock()
         self.node = node
@@ -448,11 +634,13 @@ class State:
         self.tokenid = tokenid
         self._expected_auth = ("PVEAPIToken=" + token).encode("utf-8")
         self._vm_count = vm_count
+        self._lxc_count = lxc_count
         self._task_duration = task_duration
         self._log_file = open(log_path, "a", encoding="utf-8")
         self._conn_counter = 0
         self._pid_counter = 0x15B6A
         self.vms: dict[int, Vm] = {}
+        self.lxcs: dict[int, Ct] = {}
         self.tasks: dict[str, Task] = {}
         self._pending: list[Task] = []
         self.knobs: dict = {}
@@ -462,19 +650,48 @@ class State:
 
     # -- lifecycle --------------------------------------------------------
 
-    def _seed(self) -> None:
+    def _seed(self, seed: dict | None = None) -> None:
         with self.lock:
-            self.vms = seed_vms(self._vm_count)
+            self.vms, self.lxcs = self._seed_guests(seed or {})
             self.tasks = {}
             self._pending = []
             self.knobs = default_knobs(self._task_duration)
             self.fault_plan.set([])
             self.log = []
 
-    def reset(self) -> None:
-        """Seed state, default knobs, no tasks, empty log (file and memory)."""
+    def _seed_guests(self, seed: dict) -> tuple[dict, dict]:
+        """(vms, lxcs) for a seed {"vms": N | [entry...], "lxcs": N | [entry...]}, each
+        defaulting to the command line's count; ValueError if bad or ids overlap."""
+        if not isinstance(seed, dict) or set(seed) - {"vms", "lxcs"}:
+            raise ValueError('a seed is an object with "vms" and/or "lxcs"')
+        out = {}
+        for kind, key, default in (("qemu", "vms", self._vm_count),
+                                   ("lxc", "lxcs", self._lxc_count)):
+            spec = seed.get(key, default)
+            if isinstance(spec, list):
+                out[key] = {g.vmid: g for g in (guest_from_spec(kind, i) for i in spec)}
+                if len(out[key]) != len(spec):
+                    raise ValueError(f"duplicate vmid in the {key} seed")
+            elif isinstance(spec, int) and not isinstance(spec, bool) and 0 <= spec <= 10000:
+                out[key] = (seed_vms(spec) if kind == "qemu"
+                            else seed_lxcs(spec, lxc_first_id(out["vms"])))
+            else:
+                raise ValueError(f'seed "{key}" is a count (0..10000) or a list of entries')
+        if set(out["vms"]) & set(out["lxcs"]):
+            raise ValueError("a vmid is both a VM and a container")
+        return out["vms"], out["lxcs"]
+
+    def guest_kind(self, vmid: int) -> str | None:
+        """'VM', 'CT' or None: what uses this id (VMs and containers share the ids)."""
         with self.lock:
-            self._seed()
+            return "VM" if vmid in self.vms else "CT" if vmid in self.lxcs else None
+
+    def reset(self, seed: dict | None = None) -> None:
+        """Seed state (the given seed, else the command line's), default knobs, no
+        tasks, empty log (file and memory). ValueError (and no change) if seed is bad."""
+        with self.lock:
+            self._seed_guests(seed or {})  # validate before changing anything
+            self._seed(seed)
             if self._log_file is not None:
                 self._log_file.seek(0)
                 self._log_file.truncate()
@@ -546,20 +763,20 @@ class State:
 
     # -- tasks ------------------------------------------------------------
 
-    def new_task(self, vm: Vm, task_type: str, effect: Callable[[], str]) -> str:
-        """Starts a task on vm whose effect runs when it ends; returns its UPID."""
+    def new_task(self, vmid: int, task_type: str, effect: Callable[[], str]) -> str:
+        """Starts a task on guest vmid whose effect runs when it ends; returns its UPID."""
         with self.lock:
             self._pid_counter += 1
             now = time.monotonic()
-            key = str(vm.vmid)
+            key = str(vmid)
             end = None if key in self.knobs["task_forever"] else now + self.knobs["task_duration"]
             pid, starttime = self._pid_counter, int(time.time())
             pstart = int(now * 100) & 0xFFFFFFFF
             upid = (f"UPID:{self.node}:{pid:08X}:{pstart:08X}:{starttime:08X}:"
-                    f"{task_type}:{vm.vmid}:{self.user}!{self.tokenid}:")
+                    f"{task_type}:{vmid}:{self.user}!{self.tokenid}:")
             task = Task(seq=len(self.tasks), upid=upid, node=self.node, pid=pid,
                         pstart=pstart, starttime=starttime, type=task_type,
-                        vmid=vm.vmid, end=end, effect=effect,
+                        vmid=vmid, end=end, effect=effect,
                         forced_error=self.knobs["task_errors"].get(key))
             self.tasks[upid] = task
             if end is not None:
@@ -587,6 +804,7 @@ class State:
         with self.lock:
             self.apply_due_tasks()
             return {"vms": {str(i): vm.sim_view() for i, vm in sorted(self.vms.items())},
+                    "lxcs": {str(i): ct.sim_view() for i, ct in sorted(self.lxcs.items())},
                     "tasks": len(self.tasks),
                     "config": json.loads(json.dumps(self.knobs))}
 
@@ -624,6 +842,17 @@ def text_param(params: dict, name: str) -> str | None:
     raise param_error(name, "type check ('string') failed")
 
 
+def snapname_param(name: str | None) -> str:
+    """A pve-snapshot-name parameter (pve-configid, at most 40 characters)."""
+    if name is None:
+        raise param_error("snapname", "property is missing and it is not optional")
+    if not SNAPNAME_RE.fullmatch(name):
+        raise param_error("snapname", f"invalid format - invalid configuration ID '{name}'\n")
+    if len(name) > SNAPNAME_MAX:
+        raise param_error("snapname", f"value may only be {SNAPNAME_MAX} characters long")
+    return name
+
+
 class PveApi:
     """Proxmox semantics on top of a State. handle() is the single entry point."""
 
@@ -634,10 +863,21 @@ class PveApi:
         ("GET", "nodes/{node}/qemu", "get_vm_list"),
         ("GET", "nodes/{node}/qemu/{vmid}/status/current", "get_vm_current"),
         ("POST", "nodes/{node}/qemu/{vmid}/status/{action}", "post_vm_action"),
+        ("POST", "nodes/{node}/qemu", "post_vm_create"),
+        ("DELETE", "nodes/{node}/qemu/{vmid}", "delete_vm"),
         ("GET", "nodes/{node}/qemu/{vmid}/snapshot", "get_snapshots"),
         ("POST", "nodes/{node}/qemu/{vmid}/snapshot", "post_snapshot"),
         ("POST", "nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", "post_rollback"),
         ("DELETE", "nodes/{node}/qemu/{vmid}/snapshot/{snapname}", "delete_snapshot"),
+        ("GET", "nodes/{node}/lxc", "get_lxc_list"),
+        ("POST", "nodes/{node}/lxc", "post_lxc_create"),
+        ("GET", "nodes/{node}/lxc/{vmid}/status/current", "get_lxc_current"),
+        ("POST", "nodes/{node}/lxc/{vmid}/status/{action}", "post_lxc_action"),
+        ("DELETE", "nodes/{node}/lxc/{vmid}", "delete_lxc"),
+        ("GET", "nodes/{node}/lxc/{vmid}/snapshot", "get_lxc_snapshots"),
+        ("POST", "nodes/{node}/lxc/{vmid}/snapshot", "post_lxc_snapshot"),
+        ("POST", "nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback", "post_lxc_rollback"),
+        ("DELETE", "nodes/{node}/lxc/{vmid}/snapshot/{snapname}", "delete_lxc_snapshot"),
         ("GET", "nodes/{node}/tasks/{upid}/status", "get_task_status"),
     )
 
@@ -674,7 +914,8 @@ class PveApi:
         raise ApiError(501, f"Method '{method} {shown or '/'}' not implemented")
 
     def _check_http_error_knob(self, segments: list | None) -> None:
-        if not segments or len(segments) < 4 or segments[0] != "nodes" or segments[2] != "qemu":
+        if (not segments or len(segments) < 4 or segments[0] != "nodes"
+                or segments[2] not in ("qemu", "lxc")):
             return
         forced = self.state.knobs["http_errors"].get(segments[3])
         if forced is not None:
@@ -684,15 +925,35 @@ class PveApi:
         if node != self.state.node:
             raise ApiError(500, f"hostname lookup '{node}' failed - failed to get address info")
 
-    def _vm(self, node: str, vmid: str) -> Vm:
+    def _vmid(self, node: str, vmid: str) -> int:
+        """The vmid path parameter as an integer (the node checked first)."""
         self._check_node(node)
         if not vmid.isascii() or not vmid.isdigit():
             raise param_error("vmid", f"type check ('integer') failed - got '{vmid}'")
-        vm = self.state.vms.get(int(vmid))
-        if vm is None:
-            raise ApiError(500, f"Configuration file 'nodes/{node}/qemu-server/{int(vmid)}.conf'"
-                                " does not exist")
-        return vm
+        return int(vmid)
+
+    def _missing(self, kind: str, vmid: int) -> str:
+        """load_config's message for a VM ("qemu") or container ("lxc") that does not exist."""
+        folder = "qemu-server" if kind == "qemu" else "lxc"
+        return f"Configuration file 'nodes/{self.state.node}/{folder}/{vmid}.conf' does not exist"
+
+    def _not_on_node(self, vmid: int) -> str:
+        """qemu-server's check_running message for a VM that does not exist."""
+        return f"unable to find configuration file for VM {vmid} on node '{self.state.node}'"
+
+    def _guests(self, kind: str) -> dict:
+        return self.state.vms if kind == "qemu" else self.state.lxcs
+
+    def _guest(self, kind: str, node: str, vmid: str) -> Vm | Ct:
+        """The VM or container, else the HTTP 500 load_config answers."""
+        number = self._vmid(node, vmid)
+        guest = self._guests(kind).get(number)
+        if guest is None:
+            raise ApiError(500, self._missing(kind, number))
+        return guest
+
+    def _vm(self, node: str, vmid: str) -> Vm:
+        return self._guest("qemu", node, vmid)
 
     # -- cluster-level ----------------------------------------------------
 
@@ -702,7 +963,7 @@ class PveApi:
     def get_nodes(self, params: dict) -> list:
         return [{"node": self.state.node, "status": "online", "type": "node"}]
 
-    # -- VMs --------------------------------------------------------------
+    # -- VMs (qemu-server: PVE/API2/Qemu.pm, PVE/QemuServer.pm) ----------------
 
     def get_vm_list(self, params: dict, node: str) -> list:
         self._check_node(node)
@@ -716,55 +977,217 @@ class PveApi:
         return out
 
     def post_vm_action(self, params: dict, node: str, vmid: str, action: str) -> str:
-        vm = self._vm(node, vmid)
+        number = self._vmid(node, vmid)
         if action not in TASK_TYPES:
             raise ApiError(501, f"Method 'POST /nodes/{node}/qemu/{vmid}/status/{action}'"
                                 " not implemented")
-        if action == "start" and vm.template:
-            raise ApiError(500, "you can't start a vm if it's a template")
-        if action == "suspend" and not vm.running:
-            raise ApiError(500, f"VM {vm.vmid} not running")
+        vm = self.state.vms.get(number)
+        task_type = TASK_TYPES[action]
+        if action == "shutdown" and vm is not None and vm.qmpstatus == "paused":
+            if not parse_bool(params, "forceStop"):
+                raise ApiError(500, "VM is paused - cannot shutdown")
+            action = "stop"  # "VM is paused - stop instead of shutdown"
+        if action in ("suspend", "resume"):
+            if vm is None:
+                raise ApiError(500, self._not_on_node(number))
+            if not vm.running:
+                raise ApiError(500, f"VM {number} not running")
         effect = getattr(self, "_effect_" + action)
-        return self.state.new_task(vm, TASK_TYPES[action], lambda: effect(vm))
+        return self.state.new_task(number, task_type, lambda: effect(number))
 
-    @staticmethod
-    def _effect_start(vm: Vm) -> str:
+    def _effect_start(self, vmid: int) -> str:
+        vm = self.state.vms.get(vmid)
+        if vm is None:
+            return self._missing("qemu", vmid)
+        if vm.template:
+            return "you can't start a vm if it's a template"
         if vm.running:
-            return f"VM {vm.vmid} already running"
+            return f"VM {vmid} already running"
         vm.set_running()
         return "OK"
 
-    @staticmethod
-    def _effect_shutdown(vm: Vm) -> str:
-        if not vm.running:
-            return f"VM {vm.vmid} not running"
-        vm.set_stopped()
+    def _effect_shutdown(self, vmid: int) -> str:
+        return self._effect_stop(vmid)
+
+    def _effect_stop(self, vmid: int) -> str:
+        vm = self.state.vms.get(vmid)
+        if vm is None:
+            return self._not_on_node(vmid)
+        vm.set_stopped()  # a stopped VM: nothing to do, OK
         return "OK"
 
-    @staticmethod
-    def _effect_stop(vm: Vm) -> str:
-        vm.set_stopped()
-        return "OK"
-
-    @staticmethod
-    def _effect_suspend(vm: Vm) -> str:
+    def _effect_suspend(self, vmid: int) -> str:
+        vm = self.state.vms.get(vmid)
+        if vm is None:
+            return self._missing("qemu", vmid)
         if not vm.running:
-            return f"VM {vm.vmid} not running"
+            return f"VM {vmid} not running"
         vm.qmpstatus = "paused"
         return "OK"
 
-    @staticmethod
-    def _effect_resume(vm: Vm) -> str:
+    def _effect_resume(self, vmid: int) -> str:
+        vm = self.state.vms.get(vmid)
+        if vm is None:
+            return self._missing("qemu", vmid)
         if vm.qmpstatus == "paused":
             vm.qmpstatus = "running"
         return "OK"
 
-    # -- snapshots --------------------------------------------------------
+    def post_vm_create(self, params: dict, node: str) -> str:
+        number = self._create_vmid(params, node)
+        if self.state.guest_kind(number) is not None:
+            raise ApiError(500, f"unable to create VM {number} - "
+                                f"{self.state.guest_kind(number)} {number} already exists"
+                                f" on node '{node}'")
+        vm = Vm(vmid=number, name=text_param(params, "name") or f"VM{number}")
+        self.state.vms[number] = vm  # create_and_lock_config runs before the task
+        start = parse_bool(params, "start")
+
+        def effect() -> str:
+            if start and number in self.state.vms:
+                self.state.vms[number].set_running()
+            return "OK"
+
+        return self.state.new_task(number, "qmcreate", effect)
+
+    def _create_vmid(self, params: dict, node: str) -> int:
+        """The vmid parameter of a create (node checked first)."""
+        self._check_node(node)
+        value = text_param(params, "vmid")
+        if value is None:
+            raise param_error("vmid", "property is missing and it is not optional")
+        if not value.isascii() or not value.isdigit():
+            raise param_error("vmid", f"type check ('integer') failed - got '{value}'")
+        if int(value) < 100:
+            raise param_error("vmid", "invalid format - value does not look like a valid VM ID\n")
+        return int(value)
+
+    def delete_vm(self, params: dict, node: str, vmid: str) -> str:
+        vm = self._vm(node, vmid)
+        if vm.running:
+            raise ApiError(500, f"VM {vm.vmid} is running - destroy failed")
+
+        def effect() -> str:
+            now = self.state.vms.get(vm.vmid)
+            if now is None:
+                return self._missing("qemu", vm.vmid)
+            if now.running:
+                return f"VM {vm.vmid} is running - destroy failed"
+            del self.state.vms[vm.vmid]
+            return "OK"
+
+        return self.state.new_task(vm.vmid, "qmdestroy", effect)
+
+    # -- containers (pve-container: src/PVE/API2/LXC.pm, LXC/Status.pm) ----
+
+    def get_lxc_list(self, params: dict, node: str) -> list:
+        self._check_node(node)
+        return [ct.api_fields() for _, ct in sorted(self.state.lxcs.items())]
+
+    def get_lxc_current(self, params: dict, node: str, vmid: str) -> dict:
+        ct = self._guest("lxc", node, vmid)
+        out = ct.api_fields()
+        out["ha"] = {"managed": 0}
+        return out
+
+    def post_lxc_action(self, params: dict, node: str, vmid: str, action: str) -> str:
+        number = self._vmid(node, vmid)
+        if action not in LXC_TASK_TYPES:
+            raise ApiError(501, f"Method 'POST /nodes/{node}/lxc/{vmid}/status/{action}'"
+                                " not implemented")
+        ct = self.state.lxcs.get(number)
+        running = ct is not None and ct.running
+        if action in ("start", "resume") and running:
+            raise ApiError(500, f"CT {number} already running")
+        if action in ("stop", "shutdown", "suspend") and not running:
+            raise ApiError(500, f"CT {number} not running")
+        effect = getattr(self, "_lxc_effect_" + action)
+        return self.state.new_task(number, LXC_TASK_TYPES[action], lambda: effect(number))
+
+    def _lxc_effect_start(self, vmid: int) -> str:
+        ct = self.state.lxcs.get(vmid)
+        if ct is None:
+            return self._missing("lxc", vmid)
+        if ct.template:
+            return "you can't start a CT if it's a template"
+        if ct.running:
+            return f"CT {vmid} already running"
+        ct.set_running()
+        return "OK"
+
+    def _lxc_effect_shutdown(self, vmid: int) -> str:
+        return self._lxc_effect_stop(vmid)
+
+    def _lxc_effect_stop(self, vmid: int) -> str:
+        ct = self.state.lxcs.get(vmid)
+        if ct is None:
+            return self._missing("lxc", vmid)
+        ct.set_stopped()
+        return "OK"
+
+    def _lxc_effect_suspend(self, vmid: int) -> str:
+        ct = self.state.lxcs.get(vmid)
+        if ct is None:
+            return self._missing("lxc", vmid)
+        if not ct.running:
+            return f"CT {vmid} not running"
+        ct.set_stopped()  # lxc-checkpoint -s: checkpoint, then stop
+        ct.suspended = True
+        return "OK"
+
+    def _lxc_effect_resume(self, vmid: int) -> str:
+        ct = self.state.lxcs.get(vmid)
+        if ct is None or not ct.suspended or ct.running:
+            return (f"command 'lxc-checkpoint -n {vmid} -r --foreground -D /var/lib/vz/dump'"
+                    " failed: exit code 1")
+        ct.set_running()
+        return "OK"
+
+    def post_lxc_create(self, params: dict, node: str) -> str:
+        number = self._create_vmid(params, node)
+        kind = self.state.guest_kind(number)
+        if kind is not None:
+            raise ApiError(500, f"{kind} {number} already exists on node '{node}'")
+        ct = Ct(vmid=number, name=text_param(params, "hostname") or f"CT{number}")
+        self.state.lxcs[number] = ct  # create_and_lock_config runs before the task
+        start = parse_bool(params, "start")
+
+        def effect() -> str:
+            if start and number in self.state.lxcs:
+                self.state.lxcs[number].set_running()
+            return "OK"
+
+        return self.state.new_task(number, "vzcreate", effect)
+
+    def delete_lxc(self, params: dict, node: str, vmid: str) -> str:
+        ct = self._guest("lxc", node, vmid)
+        force = parse_bool(params, "force")
+        if ct.running and not force:
+            raise ApiError(500, f"unable to destroy CT {ct.vmid} - container is running")
+
+        def effect() -> str:
+            now = self.state.lxcs.get(ct.vmid)
+            if now is None:
+                return self._missing("lxc", ct.vmid)
+            if now.running and not force:
+                return f"unable to destroy CT {ct.vmid} - container is running"
+            del self.state.lxcs[ct.vmid]
+            return "OK"
+
+        return self.state.new_task(ct.vmid, "vzdestroy", effect)
+
+    # -- snapshots (both kinds; pve-guest-common: src/PVE/AbstractConfig.pm) --
 
     def get_snapshots(self, params: dict, node: str, vmid: str) -> list:
-        vm = self._vm(node, vmid)
+        return self._snapshot_list("qemu", node, vmid)
+
+    def get_lxc_snapshots(self, params: dict, node: str, vmid: str) -> list:
+        return self._snapshot_list("lxc", node, vmid)
+
+    def _snapshot_list(self, kind: str, node: str, vmid: str) -> list:
+        guest = self._guest(kind, node, vmid)
         out = []
-        for snap in vm.snapshots.values():
+        for snap in guest.snapshots.values():
             entry = {"name": snap.name, "description": snap.description,
                      "snaptime": snap.snaptime}
             if snap.parent is not None:
@@ -773,69 +1196,107 @@ class PveApi:
                 entry["vmstate"] = 1
             out.append(entry)
         current = {"name": "current", "description": "You are here!",
-                   "digest": vm.digest(), "running": int(vm.running)}
-        if vm.current_parent is not None:
-            current["parent"] = vm.current_parent
+                   "digest": guest.digest(), "running": int(guest.running)}
+        if guest.current_parent is not None:
+            current["parent"] = guest.current_parent
         out.append(current)
         return out
 
     def post_snapshot(self, params: dict, node: str, vmid: str) -> str:
-        vm = self._vm(node, vmid)
-        name = text_param(params, "snapname")
-        if name is None:
-            raise param_error("snapname", "property is missing and it is not optional")
-        if not SNAPNAME_RE.fullmatch(name):
-            raise param_error("snapname", f"invalid format - invalid configuration ID '{name}'\n")
-        if name in RESERVED_SNAPNAMES:
+        return self._snapshot_create("qemu", params, node, vmid)
+
+    def post_lxc_snapshot(self, params: dict, node: str, vmid: str) -> str:
+        return self._snapshot_create("lxc", params, node, vmid)
+
+    def _snapshot_create(self, kind: str, params: dict, node: str, vmid: str) -> str:
+        number = self._vmid(node, vmid)
+        name = snapname_param(text_param(params, "snapname"))
+        reserved = ("current", "vzdump") if kind == "lxc" else ("current",)
+        if name in reserved or (kind == "qemu" and name.lower() == "pending"):
             raise ApiError(500, f"unable to use snapshot name '{name}' (reserved name)")
         description = text_param(params, "description") or ""
-        vmstate = parse_bool(params, "vmstate")
+        vmstate = parse_bool(params, "vmstate") if kind == "qemu" else False
+        if kind == "qemu":
+            self._guest(kind, node, vmid)  # the VM's config is read before the task
 
         def effect() -> str:
-            if name in vm.snapshots:
+            guest = self._guests(kind).get(number)
+            if guest is None:
+                return self._missing(kind, number)
+            if guest.template:
+                return "you can't take a snapshot if it's a template"
+            if name in guest.snapshots:
                 return f"snapshot name '{name}' already used"
-            vm.snapshots[name] = Snapshot(name=name, description=description,
-                                          snaptime=int(time.time()),
-                                          parent=vm.current_parent, vmstate=vmstate)
-            vm.current_parent = name
+            guest.snapshots[name] = Snapshot(name=name, description=description,
+                                             snaptime=int(time.time()),
+                                             parent=guest.current_parent, vmstate=vmstate)
+            guest.current_parent = name
             return "OK"
 
-        return self.state.new_task(vm, "qmsnapshot", effect)
+        return self.state.new_task(number, "qmsnapshot" if kind == "qemu" else "vzsnapshot",
+                                   effect)
 
     def post_rollback(self, params: dict, node: str, vmid: str, snapname: str) -> str:
-        vm = self._vm(node, vmid)
+        return self._snapshot_rollback("qemu", params, node, vmid, snapname)
+
+    def post_lxc_rollback(self, params: dict, node: str, vmid: str, snapname: str) -> str:
+        return self._snapshot_rollback("lxc", params, node, vmid, snapname)
+
+    def _snapshot_rollback(self, kind: str, params: dict, node: str, vmid: str,
+                           snapname: str) -> str:
+        number = self._vmid(node, vmid)
+        snapname_param(snapname)
         start_after = parse_bool(params, "start")
 
         def effect() -> str:
-            snap = vm.snapshots.get(snapname)
+            guest = self._guests(kind).get(number)
+            if guest is None:
+                return self._missing(kind, number)
+            if guest.template:
+                return "you can't rollback if vm is a template"
+            snap = guest.snapshots.get(snapname)
             if snap is None:
                 return f"snapshot '{snapname}' does not exist"
-            vm.current_parent = snapname
-            if snap.vmstate or start_after:
-                vm.set_running()
+            guest.current_parent = snapname
+            if snap.vmstate or start_after:  # stopped first, started again
+                guest.set_running()
             else:
-                vm.set_stopped()
+                guest.set_stopped()
             return "OK"
 
-        return self.state.new_task(vm, "qmrollback", effect)
+        return self.state.new_task(number, "qmrollback" if kind == "qemu" else "vzrollback",
+                                   effect)
 
     def delete_snapshot(self, params: dict, node: str, vmid: str, snapname: str) -> str:
-        vm = self._vm(node, vmid)
-        if snapname not in vm.snapshots:
-            raise ApiError(500, f"snapshot '{snapname}' does not exist")
+        return self._snapshot_delete("qemu", node, vmid, snapname)
+
+    def delete_lxc_snapshot(self, params: dict, node: str, vmid: str, snapname: str) -> str:
+        return self._snapshot_delete("lxc", node, vmid, snapname)
+
+    def _snapshot_delete(self, kind: str, node: str, vmid: str, snapname: str) -> str:
+        number = self._vmid(node, vmid)
+        snapname_param(snapname)
 
         def effect() -> str:
-            snap = vm.snapshots.pop(snapname, None)
+            guest = self._guests(kind).get(number)
+            if guest is None:
+                return self._missing(kind, number)
+            snap = guest.snapshots.get(snapname)
             if snap is None:
                 return f"snapshot '{snapname}' does not exist"
-            for other in vm.snapshots.values():
+            if guest.template:
+                return "you can't delete a snapshot if vm is a template"
+            del guest.snapshots[snapname]
+            for other in guest.snapshots.values():
                 if other.parent == snapname:
                     other.parent = snap.parent
-            if vm.current_parent == snapname:
-                vm.current_parent = snap.parent
+            if guest.current_parent == snapname:
+                guest.current_parent = snap.parent
             return "OK"
 
-        return self.state.new_task(vm, "qmdelsnapshot", effect)
+        return self.state.new_task(number,
+                                   "qmdelsnapshot" if kind == "qemu" else "vzdelsnapshot",
+                                   effect)
 
     # -- tasks ------------------------------------------------------------
 
@@ -1058,7 +1519,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError("POST /_sim/config needs a JSON object")
                 self._send(200, "OK", st.merge_knobs(update))
             elif route == ("POST", "/_sim/reset"):
-                st.reset()
+                seed = json.loads(body.decode("utf-8") or "{}")
+                st.reset(seed)
                 self._send(200, "OK", {"reset": True})
             else:
                 message = f"no control endpoint {route[0]} {route[1]}"
@@ -1121,12 +1583,14 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--vms", type=int, default=8)
+    parser.add_argument("--lxcs", type=int, default=len(SEED_LXCS))
     parser.add_argument("--task-duration", type=float, default=0.0)
     args = parser.parse_args(argv)
     if not TOKEN_RE.fullmatch(args.token):
         die("--token must look like user@realm!tokenid=secret")
-    if args.vms < 0 or not 0 <= args.port <= 65535 or args.task_duration < 0:
-        die("--vms, --port and --task-duration must be >= 0 (port <= 65535)")
+    if (args.vms < 0 or args.lxcs < 0 or not 0 <= args.port <= 65535
+            or args.task_duration < 0):
+        die("--vms, --lxcs, --port and --task-duration must be >= 0 (port <= 65535)")
     return args
 
 
@@ -1178,7 +1642,8 @@ def main(argv: list | None = None) -> int:
     host, family = loopback_address(args.bind)
     context = tls_context(args.cert, args.key)
     try:
-        state = State(args.node, args.token, args.vms, args.task_duration, args.log)
+        state = State(args.node, args.token, args.vms, args.task_duration, args.log,
+                      lxc_count=args.lxcs)
     except OSError as exc:
         die(f"cannot open --log: {exc}")
     try:

@@ -301,8 +301,6 @@ class ApiTest(SimTestCase):
         self.assert_error("GET", "/frobnicate", 501,
                           "Method 'GET /nodes/px-testing/frobnicate' not implemented")
         self.assert_error("POST", "/qemu/101/status/suspend", 500, "VM 101 not running")
-        self.assert_error("POST", "/qemu/107/status/start", 500,
-                          "you can't start a vm if it's a template")
         self.assert_error("GET", "/tasks/UPID%3Apx-testing%3Anope/status", 500, "no such task")
         body = self.assert_error("GET", "/qemu/abc/status/current", 400,
                                  "Parameter verification failed.")
@@ -314,8 +312,11 @@ class ApiTest(SimTestCase):
     def test_failed_tasks(self):
         self.assertEqual(self.run_task("POST", "/qemu/100/status/start"),
                          "VM 100 already running")
-        self.assertEqual(self.run_task("POST", "/qemu/101/status/shutdown"),
-                         "VM 101 not running")
+        # qemu-server checks a template inside the task (QemuServer::vm_start)
+        self.assertEqual(self.run_task("POST", "/qemu/107/status/start", task_type="qmstart"),
+                         "you can't start a vm if it's a template")
+        # _do_vm_stop returns at once for a VM that is not running: the task is OK
+        self.assertEqual(self.run_task("POST", "/qemu/101/status/shutdown"), "OK")
         self.sim.config(task_errors={"104": "boom: storage gone"})
         self.assertEqual(self.run_task("POST", "/qemu/104/status/stop"), "boom: storage gone")
         self.assertEqual(self.current(104)["status"], "running")
@@ -379,8 +380,9 @@ class SnapshotTest(SimTestCase):
         self.assertEqual(self.run_task("DELETE", "/qemu/100/snapshot/s2"), "OK")
         self.assertNotIn("parent", self.snapshots(100)[-1])
 
-        self.assert_error("DELETE", "/qemu/100/snapshot/nope", 500,
-                          "snapshot 'nope' does not exist")
+        # delsnapshot checks nothing before its task (API2/Qemu.pm)
+        self.assertEqual(self.run_task("DELETE", "/qemu/100/snapshot/nope"),
+                         "snapshot 'nope' does not exist")
         self.assertEqual(self.run_task("POST", "/qemu/100/snapshot/nope/rollback"),
                          "snapshot 'nope' does not exist")
         state = self.sim.control("GET", "state")["vms"]["100"]
@@ -408,6 +410,256 @@ class SnapshotTest(SimTestCase):
     def test_snapshot_names_are_percent_decoded(self):
         self.assertEqual(self.run_task("POST", "/qemu/101/snapshot", {"snapname": "a-b_c"}), "OK")
         self.assertEqual(self.run_task("DELETE", "/qemu/101/snapshot/a%2Db%5Fc"), "OK")
+
+
+MISSING_VM = "Configuration file 'nodes/px-testing/qemu-server/999.conf' does not exist"
+VM_NOT_ON_NODE = "unable to find configuration file for VM 999 on node 'px-testing'"
+MISSING_CT = "Configuration file 'nodes/px-testing/lxc/999.conf' does not exist"
+
+# The seeded containers: vmid -> (name, status, tags, template)
+REFERENCE_LXCS = {
+    200: ("test-lxc-web", "running", "r42;lab", 0),
+    201: ("test-lxc-db", "stopped", "r42;lab", 0),
+    202: ("test-lxc-cache", "running", "", 0),
+    203: ("admin-lxc-proxy", "stopped", "", 0),
+    204: ("r42-lxc-template", "stopped", "", 1),
+}
+
+
+class VmOutcomeTest(SimTestCase):
+    """What qemu-server answers in each error case: HTTP error or failed task."""
+
+    def test_missing_vm(self):
+        self.assertEqual(self.run_task("POST", "/qemu/999/status/start", task_type="qmstart"),
+                         MISSING_VM)
+        for action in ("stop", "shutdown"):
+            self.assertEqual(self.run_task("POST", f"/qemu/999/status/{action}"),
+                             VM_NOT_ON_NODE)
+        for action in ("suspend", "resume"):
+            self.assert_error("POST", f"/qemu/999/status/{action}", 500, VM_NOT_ON_NODE)
+        self.assert_error("DELETE", "/qemu/999", 500, MISSING_VM)
+        self.assert_error("GET", "/qemu/999/snapshot", 500, MISSING_VM)
+        self.assert_error("POST", "/qemu/999/snapshot", 500, MISSING_VM, {"snapname": "s1"})
+        self.assertEqual(self.run_task("POST", "/qemu/999/snapshot/s1/rollback"), MISSING_VM)
+        self.assertEqual(self.run_task("DELETE", "/qemu/999/snapshot/s1"), MISSING_VM)
+
+    def test_stopped_vm(self):
+        for action in ("suspend", "resume"):
+            self.assert_error("POST", f"/qemu/101/status/{action}", 500, "VM 101 not running")
+        self.assertEqual(self.run_task("POST", "/qemu/101/status/stop", task_type="qmstop"), "OK")
+        self.assertEqual(self.run_task("POST", "/qemu/101/status/shutdown",
+                                       task_type="qmshutdown"), "OK")
+        self.assertEqual(self.current(101)["status"], "stopped")
+        self.assert_error("POST", "/qemu/107/status/resume", 500, "VM 107 not running")
+
+    def test_paused_vm(self):
+        self.assertEqual(self.run_task("POST", "/qemu/100/status/suspend"), "OK")
+        self.assertEqual(self.run_task("POST", "/qemu/100/status/suspend"), "OK")
+        self.assertEqual(self.run_task("POST", "/qemu/100/status/start"),
+                         "VM 100 already running")
+        self.assert_error("POST", "/qemu/100/status/shutdown", 500,
+                          "VM is paused - cannot shutdown")
+        self.assert_error("DELETE", "/qemu/100", 500, "VM 100 is running - destroy failed")
+        self.assertEqual(self.current(100)["qmpstatus"], "paused")
+        self.assertEqual(self.run_task("POST", "/qemu/100/status/shutdown", "forceStop=1",
+                                       task_type="qmshutdown"), "OK")
+        self.assertEqual(self.current(100)["qmpstatus"], "stopped")
+
+    def test_delete_vm(self):
+        self.assert_error("DELETE", "/qemu/100", 500, "VM 100 is running - destroy failed")
+        self.run_task("POST", "/qemu/101/snapshot", {"snapname": "s1"})
+        self.assertEqual(self.run_task("DELETE", "/qemu/101", task_type="qmdestroy"), "OK")
+        self.assertEqual(self.run_task("DELETE", "/qemu/107"), "OK")  # a template goes too
+        self.assertEqual([vm["vmid"] for vm in self.ok("GET", "/qemu")],
+                         [100, 102, 103, 104, 105, 106])
+        self.assert_error("GET", "/qemu/101/status/current", 500,
+                          "Configuration file 'nodes/px-testing/qemu-server/101.conf' does not exist")
+        self.assertNotIn("101", self.sim.control("GET", "state")["vms"])
+
+    def test_snapshot_names_and_template(self):
+        for name in ("current", "pending", "PenDing"):
+            self.assert_error("POST", "/qemu/100/snapshot", 500,
+                              f"unable to use snapshot name '{name}' (reserved name)",
+                              {"snapname": name})
+        self.assertEqual(self.run_task("POST", "/qemu/100/snapshot", {"snapname": "vzdump"}), "OK")
+        body = self.assert_error("POST", "/qemu/100/snapshot", 400,
+                                 "Parameter verification failed.", {"snapname": "a" * 41})
+        self.assertEqual(body["errors"], {"snapname": "value may only be 40 characters long"})
+        body = self.assert_error("DELETE", "/qemu/100/snapshot/x", 400,
+                                 "Parameter verification failed.")
+        self.assertIn("invalid configuration ID 'x'", body["errors"]["snapname"])
+        self.assertEqual(self.run_task("POST", "/qemu/107/snapshot", {"snapname": "s1"}),
+                         "you can't take a snapshot if it's a template")
+        self.assertEqual(self.run_task("POST", "/qemu/107/snapshot/s1/rollback"),
+                         "you can't rollback if vm is a template")
+
+    def test_create_vm(self):
+        self.assertEqual(self.run_task("POST", "/qemu", "vmid=42421&name=test-vm-01&cores=1",
+                                       task_type="qmcreate"), "OK")
+        vm = self.current(42421)
+        self.assertEqual((vm["name"], vm["status"]), ("test-vm-01", "stopped"))
+        self.assert_error("POST", "/qemu", 500, "unable to create VM 42421 - VM 42421 already"
+                          " exists on node 'px-testing'", "vmid=42421&name=again")
+        self.assert_error("POST", "/qemu", 500, "unable to create VM 200 - CT 200 already"
+                          " exists on node 'px-testing'", "vmid=200")
+        body = self.assert_error("POST", "/qemu", 400, "Parameter verification failed.",
+                                 "name=x")
+        self.assertIn("vmid", body["errors"])
+
+
+class LxcTest(SimTestCase):
+    """Containers: /nodes/{node}/lxc/..., as pve-container answers."""
+
+    def lxc(self, vmid):
+        return self.ok("GET", f"/lxc/{vmid}/status/current")
+
+    def test_list_is_the_seed(self):
+        cts = self.ok("GET", "/lxc")
+        self.assertEqual([ct["vmid"] for ct in cts], list(REFERENCE_LXCS))
+        for ct in cts:
+            name, status, tags, template = REFERENCE_LXCS[ct["vmid"]]
+            self.assertEqual((ct["name"], ct["status"], ct.get("tags", ""),
+                              ct.get("template", 0), ct["type"]),
+                             (name, status, tags, template, "lxc"))
+            self.assertEqual("pid" in ct, status == "running")
+            for key in ("cpu", "cpus", "mem", "maxmem", "disk", "maxdisk", "diskread",
+                        "diskwrite", "netin", "netout", "uptime", "swap", "maxswap"):
+                self.assertIn(key, ct)
+        cur = self.lxc(200)
+        self.assertEqual((cur["name"], cur["status"], cur["ha"]), ("test-lxc-web", "running",
+                                                                   {"managed": 0}))
+        self.assert_error("GET", "/lxc/999/status/current", 500, MISSING_CT)
+        self.assert_error("GET", "/lxc/100/status/current", 500,  # a VM is not a container
+                          "Configuration file 'nodes/px-testing/lxc/100.conf' does not exist")
+        self.assert_error("GET", "/qemu/200/status/current", 500,
+                          "Configuration file 'nodes/px-testing/qemu-server/200.conf' does not exist")
+
+    def test_start_stop_shutdown(self):
+        self.assertEqual(self.run_task("POST", "/lxc/201/status/start", task_type="vzstart"), "OK")
+        self.assertEqual(self.lxc(201)["status"], "running")
+        self.assert_error("POST", "/lxc/201/status/start", 500, "CT 201 already running")
+        self.assertEqual(self.run_task("POST", "/lxc/201/status/shutdown",
+                                       task_type="vzshutdown"), "OK")
+        self.assertEqual(self.lxc(201)["status"], "stopped")
+        for action in ("shutdown", "stop", "suspend"):
+            self.assert_error("POST", f"/lxc/201/status/{action}", 500, "CT 201 not running")
+        self.assertEqual(self.run_task("POST", "/lxc/202/status/stop", "timeout=10",
+                                       task_type="vzstop"), "OK")
+        self.assertEqual(self.lxc(202)["status"], "stopped")
+
+    def test_suspend_resume(self):
+        self.assert_error("POST", "/lxc/200/status/resume", 500, "CT 200 already running")
+        self.assertEqual(self.run_task("POST", "/lxc/200/status/suspend", task_type="vzsuspend"),
+                         "OK")
+        self.assertEqual(self.lxc(200)["status"], "stopped")
+        self.assertTrue(self.sim.control("GET", "state")["lxcs"]["200"]["suspended"])
+        self.assertEqual(self.run_task("POST", "/lxc/200/status/resume", task_type="vzresume"),
+                         "OK")
+        self.assertEqual(self.lxc(200)["status"], "running")
+        self.assertEqual(self.run_task("POST", "/lxc/201/status/resume"),
+                         "command 'lxc-checkpoint -n 201 -r --foreground -D /var/lib/vz/dump'"
+                         " failed: exit code 1")
+        self.assertEqual(self.lxc(201)["status"], "stopped")
+
+    def test_missing_and_template(self):
+        self.assertEqual(self.run_task("POST", "/lxc/999/status/start"), MISSING_CT)
+        for action in ("stop", "shutdown", "suspend"):
+            self.assert_error("POST", f"/lxc/999/status/{action}", 500, "CT 999 not running")
+        self.assertEqual(self.run_task("POST", "/lxc/204/status/start"),
+                         "you can't start a CT if it's a template")
+        self.assert_error("DELETE", "/lxc/999", 500, MISSING_CT)
+
+    def test_delete(self):
+        self.assert_error("DELETE", "/lxc/200", 500,
+                          "unable to destroy CT 200 - container is running")
+        self.assertEqual(self.run_task("DELETE", "/lxc/201", task_type="vzdestroy"), "OK")
+        self.assertEqual(self.run_task("DELETE", "/lxc/202", "force=1"), "OK")
+        self.assertEqual([ct["vmid"] for ct in self.ok("GET", "/lxc")], [200, 203, 204])
+
+    def test_snapshots(self):
+        self.assertEqual(self.run_task("POST", "/lxc/200/snapshot",
+                                       {"snapname": "s1", "description": "first"},
+                                       task_type="vzsnapshot"), "OK")
+        self.assertEqual(self.run_task("POST", "/lxc/200/snapshot", {"snapname": "s1"}),
+                         "snapshot name 's1' already used")
+        self.run_task("POST", "/lxc/200/snapshot", {"snapname": "s2"})
+        s1, s2, cur = self.ok("GET", "/lxc/200/snapshot")
+        self.assertEqual((s1["name"], s1["description"], s2["parent"]), ("s1", "first", "s1"))
+        self.assertNotIn("vmstate", s1)
+        self.assertEqual((cur["name"], cur["parent"], cur["running"], cur["description"]),
+                         ("current", "s2", 1, "You are here!"))
+        for name in ("current", "vzdump"):
+            self.assert_error("POST", "/lxc/200/snapshot", 500,
+                              f"unable to use snapshot name '{name}' (reserved name)",
+                              {"snapname": name})
+        self.assertEqual(self.run_task("POST", "/lxc/999/snapshot", {"snapname": "s1"}),
+                         MISSING_CT)
+        self.assertEqual(self.run_task("POST", "/lxc/204/snapshot", {"snapname": "s1"}),
+                         "you can't take a snapshot if it's a template")
+        self.assertEqual(self.run_task("POST", "/lxc/200/snapshot/s1/rollback",
+                                       task_type="vzrollback"), "OK")
+        self.assertEqual(self.lxc(200)["status"], "stopped")
+        self.assertEqual(self.ok("GET", "/lxc/200/snapshot")[-1]["parent"], "s1")
+        self.assertEqual(self.run_task("POST", "/lxc/200/snapshot/nope/rollback"),
+                         "snapshot 'nope' does not exist")
+        self.assertEqual(self.run_task("DELETE", "/lxc/200/snapshot/nope"),
+                         "snapshot 'nope' does not exist")
+        self.assertEqual(self.run_task("DELETE", "/lxc/200/snapshot/s1",
+                                       task_type="vzdelsnapshot"), "OK")
+        self.assertEqual([s["name"] for s in self.ok("GET", "/lxc/200/snapshot")],
+                         ["s2", "current"])
+        self.assert_error("GET", "/lxc/999/snapshot", 500, MISSING_CT)
+
+    def test_create(self):
+        self.assertEqual(self.run_task("POST", "/lxc", "vmid=9000&hostname=test-lxc-00&start=1",
+                                       task_type="vzcreate"), "OK")
+        self.assertEqual((self.lxc(9000)["name"], self.lxc(9000)["status"]),
+                         ("test-lxc-00", "running"))
+        self.assert_error("POST", "/lxc", 500, "CT 9000 already exists on node 'px-testing'",
+                          "vmid=9000&hostname=again")
+        self.assert_error("POST", "/lxc", 500, "VM 100 already exists on node 'px-testing'",
+                          "vmid=100&hostname=x")
+
+    def test_knobs_reach_containers(self):
+        self.sim.config(http_errors={"200": [500, "CT 200 is locked (backup)"]},
+                        task_errors={"201": "boom"})
+        self.assert_error("GET", "/lxc/200/status/current", 500, "CT 200 is locked (backup)")
+        self.assertEqual(self.run_task("POST", "/lxc/201/status/start"), "boom")
+        self.assertEqual(self.lxc(201)["status"], "stopped")
+
+
+class SeedTest(SimTestCase):
+
+    def test_reset_with_a_seed(self):
+        self.sim.control("POST", "reset", {
+            "vms": [{"vmid": 300, "name": "p", "status": "paused"},
+                    {"vmid": 301, "name": "t", "template": True}],
+            "lxcs": [{"vmid": 9000, "name": "test-lxc-00", "status": "running", "tags": "x"}]})
+        state = self.sim.control("GET", "state")
+        self.assertEqual(sorted(state["vms"]), ["300", "301"])
+        self.assertEqual((state["vms"]["300"]["status"], state["vms"]["300"]["qmpstatus"]),
+                         ("running", "paused"))
+        self.assertEqual(state["vms"]["301"]["template"], 1)
+        self.assertEqual(state["lxcs"]["9000"]["status"], "running")
+        self.sim.control("POST", "reset", {"vms": 2, "lxcs": 0})
+        state = self.sim.control("GET", "state")
+        self.assertEqual((sorted(state["vms"]), state["lxcs"]), (["100", "101"], {}))
+        self.sim.control("POST", "reset")
+        state = self.sim.control("GET", "state")
+        self.assertEqual((len(state["vms"]), sorted(state["lxcs"])),
+                         (8, [str(i) for i in REFERENCE_LXCS]))
+
+    def test_bad_seed_is_refused(self):
+        self.run_task("POST", "/qemu/101/status/start")
+        for bad in ({"vms": [{"vmid": 300, "name": "x"}], "lxcs": [{"vmid": 300, "name": "y"}]},
+                    {"lxcs": [{"vmid": 300, "name": "x", "status": "paused"}]},
+                    {"vms": [{"vmid": 300, "name": "x"}, {"vmid": 300, "name": "y"}]},
+                    {"vms": -1}, {"cts": 1}, [1]):
+            status, _, data = self.sim.request("POST", "/_sim/reset", body=json.dumps(bad),
+                                               content_type="application/json", auth=None)
+            self.assertEqual(status, 400, bad)
+            self.assertIn("error", data)
+        self.assertEqual(self.current(101)["status"], "running")  # nothing changed
 
 
 class KnobTest(SimTestCase):
@@ -579,12 +831,28 @@ class CommandLineTest(unittest.TestCase):
             self.assertEqual((vms[9]["name"], vms[9]["status"]), ("lab-vm-109", "stopped"))
             self.assertNotIn("tags", vms[8])
             self.assertEqual(sim.control("GET", "config")["task_duration"], 0.2)
+            status, _, data = sim.request("GET", BASE + "/lxc")
+            self.assertEqual([ct["vmid"] for ct in data["data"]], list(REFERENCE_LXCS))
         finally:
             started = time.monotonic()
             rc = sim.stop()
         self.assertEqual(rc, 0)
         self.assertLess(time.monotonic() - started, 2.0)
         self.assertEqual(sim.stderr(), "")
+
+
+    def test_lxcs_option(self):
+        sim = Sim(self.workdir("lxcs"), self.cert, self.key, "--vms", "150", "--lxcs", "7").start()
+        try:
+            status, _, data = sim.request("GET", BASE + "/lxc")
+            self.assertEqual(status, 200)
+            cts = data["data"]
+            self.assertEqual([ct["vmid"] for ct in cts], list(range(250, 257)))
+            self.assertEqual((cts[6]["name"], cts[6]["status"]), ("lab-ct-256", "stopped"))
+            self.assertEqual(cts[0]["name"], "test-lxc-web")
+        finally:
+            rc = sim.stop()
+        self.assertEqual(rc, 0)
 
 
 if __name__ == "__main__":

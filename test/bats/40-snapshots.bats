@@ -96,23 +96,24 @@ create() { # JSON-LINES...
     assert_match "$stderr" 'snapshot_vm_create vm 100 failed: Status code was 400 and not \[200\]: HTTP Error 400: Parameter verification failed.'
 }
 
-@test "each snapshot error: a trace, the other VMs of the batch done, exit 0" {
-    # a name already used: the task fails
+@test "each snapshot task error: the role's line all the same (as ansible prints it), a trace, exit 0" {
+    # a name already used: the task fails; the role printed the POST's answer
     create '{"vm_id":100,"vm_snapshot_name":"dup","vm_snapshot_description":"a"}'
     create '{"vm_id":100,"vm_snapshot_name":"dup","vm_snapshot_description":"b"}' \
            '{"vm_id":101,"vm_snapshot_name":"dup","vm_snapshot_description":"b"}'
     assert_eq "$status" 0
-    assert_eq "$(jq -r .vm_id <<<"$output")" 101
+    assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_description):\(.raw_data.data | test("^UPID:"))"' <<<"$output" | tr '\n' ' ')" "100:b:true 101:b:true "
     assert_match "$stderr" "vm 100 failed: Proxmox task failed: snapshot name 'dup' already used"
+    assert_eq "$(sim_snapshots 100)" "dup::a"
     # a snapshot that does not exist: delete's and revert's tasks fail (Proxmox checks
     # nothing before either task)
     r42_run shim bash -c 'printf "%s\n" "{\"vm_id\":100,\"vm_snapshot_name\":\"nope\"}" 101 | proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh'
     assert_eq "$status" 0
-    assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output")" "101:dup"
+    assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output" | tr '\n' ' ')" "100:nope 101:dup "
     assert_match "$stderr" "snapshot_vm_delete vm 100 failed: Proxmox task failed: snapshot 'nope' does not exist"
     r42_run shim bash -c 'printf "%s\n" "{\"vm_id\":100,\"vm_snapshot_name\":\"nope\"}" 100 | proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh'
     assert_eq "$status" 0
-    assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output")" "100:dup"
+    assert_eq "$(jq -r '"\(.vm_id):\(.vm_snapshot_name)"' <<<"$output" | tr '\n' ' ')" "100:nope 100:dup "
     assert_match "$stderr" "snapshot_vm_revert vm 100 failed: Proxmox task failed: snapshot 'nope' does not exist"
     # a task error on one VM, and a task that never ends (shortened timeout)
     r42_sim POST /_sim/config '{"task_errors": {"100": "snapshot feature is not available"}, "task_forever": ["101"]}' >/dev/null
@@ -120,7 +121,7 @@ create() { # JSON-LINES...
         '{"vm_id":101,"vm_snapshot_name":"tt","vm_snapshot_description":"t"}' \
         '{"vm_id":102,"vm_snapshot_name":"tt","vm_snapshot_description":"t"}'
     assert_eq "$status" 0
-    assert_eq "$(jq -r .vm_id <<<"$output")" 102
+    assert_eq "$(jq -r .vm_id <<<"$output" | tr '\n' ' ')" "100 101 102 "
     assert_match "$stderr" "vm 100 failed: Proxmox task failed: snapshot feature is not available"
     assert_match "$stderr" "vm 101 failed: Proxmox task still running after 1 s"
 }

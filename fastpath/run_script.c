@@ -84,25 +84,29 @@ static void write_out(const struct buf *b) {
     die("cannot write to stdout: %s", strerror(errno));
 }
 
-/* ITEM as one `jq -c` line on stdout. */
-static void print_line(const cJSON *item) {
+/* How jq writes to our stdout: in its colours on a terminal. */
+static enum jout_style jq_style(void) {
+  static int tty = -1;
+  if (tty < 0)
+    tty = isatty(STDOUT_FILENO);
+  return tty ? JOUT_JQ_COLOR : JOUT_JQ;
+}
+
+/* ITEM as one `jq -c` line on stdout; with RAW, as `jq -r` prints it (a
+   string's text as it is). */
+static void print_jq(const cJSON *item, bool raw) {
   struct buf b;
   buf_init(&b, 16 * 1024 * 1024);
-  if (dk_jq_line(&b, item) < 0)
+  int rc = raw && cJSON_IsString(item) ? buf_puts(&b, item->valuestring)
+                                       : jout_write(&b, item, jq_style(), 0);
+  if (rc < 0 || buf_puts(&b, "\n") < 0)
     die_oom();
   write_out(&b);
   buf_free(&b);
 }
 
-/* ITEM as `jq -r` prints it, on stdout. */
-static void print_raw(const cJSON *item) {
-  cleanup_free char *text = dk_raw_value(item);
-  struct buf b;
-  buf_init(&b, 1 << 20);
-  if (buf_printf(&b, "%s\n", text ? text : "") < 0)
-    die_oom();
-  write_out(&b);
-  buf_free(&b);
+static void print_line(const cJSON *item) {
+  print_jq(item, false);
 }
 
 /* ITEM as one `jq -c` line without the newline.  The caller frees. */
@@ -458,7 +462,7 @@ static enum line_rc line_list(struct sc *c, const cJSON *req,
   cJSON *row;
   cJSON_ArrayForEach(row, rows) {
     if (c->s->kind == DK_IDS)
-      print_raw(cJSON_GetObjectItemCaseSensitive(row, "vm_id"));
+      print_jq(cJSON_GetObjectItemCaseSensitive(row, "vm_id"), true);
     else
       print_line(row);
   }
@@ -824,10 +828,12 @@ static void warmup_checks(const struct sc *c) {
 }
 
 /* Whether an empty stdin is answered: the devkit then makes one empty
-   request, which its playbook helper skips: nothing is printed. */
-static bool empty_ok(enum dk_kind kind) {
-  return kind == DK_LIST || kind == DK_IDS || kind == DK_PER_ID ||
-         kind == DK_SNAP_LIST || kind == DK_ALL;
+   request, which its playbook helper skips: nothing is printed.  Not
+   where a nested list script gets that empty request as a line (the state
+   lists, the ids, the *_all_vms): ansible then fails on an empty host. */
+static bool empty_ok(const struct dk_script *s) {
+  return (s->kind == DK_LIST && !s->select) || s->kind == DK_PER_ID ||
+         s->kind == DK_SNAP_LIST;
 }
 
 /* Everything checked before the first line: the script, its arguments,
@@ -842,6 +848,10 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
       msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=off");
     return -1;
   }
+  if (jq_style() == JOUT_JQ_COLOR && getenv("JQ_COLORS")) {
+    msg_err_set(e, "JQ_COLORS on a terminal: colours we do not reproduce");
+    return -1;
+  }
   const char *scripts = getenv("RANGE42_PROXMOX_API_SCRIPTS");
   if (scripts && !strcmp(scripts, "off")) {
     msg_err_set(e, "RANGE42_PROXMOX_API_SCRIPTS=off");
@@ -853,7 +863,7 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
   warmup_checks(c);
   if (load_devkit(c, e) < 0 || read_requests(c, e) < 0)
     return -1;
-  if (c->n_reqs == 0 && !empty_ok(c->s->kind)) {
+  if (c->n_reqs == 0 && !empty_ok(c->s)) {
     msg_err_set(e, "no stdin line");
     return -1;
   }

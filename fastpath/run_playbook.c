@@ -90,19 +90,20 @@ static char *playbook_dir(const struct pb *pb) {
 /* The vault's variables, opened with the call's passwords: the command
    line's, then the configured default. */
 static int load_vault(struct pb *pb, struct vars *vault, struct msg_err *e) {
-  const char *files[CLI_MAX_VAULT_FILES + 1];
+  struct vault_pwfile files[CLI_MAX_VAULT_FILES + 1];
   size_t n = 0;
   for (; n < pb->cli.n_vault_files; n++)
-    files[n] = pb->cli.vault_files[n];
+    files[n] =
+        (struct vault_pwfile){pb->cli.vault_files[n], pb->cli.vault_labels[n]};
   const char *dflt =
       acfg_get(&pb->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
-    files[n++] = dflt;
+    files[n++] = (struct vault_pwfile){dflt, NULL};
   const char *vf = pb->play.vars_file;
   cleanup_free char *dir = playbook_dir(pb);
   cleanup_free char *path =
       vf[0] == '/' ? xstrdup(vf) : xasprintf("%s/%s", dir, vf);
-  return vault_read_vars(path, files, n, vault, e);
+  return vault_read_vars(path, files, n, &pb->cfg, vault, e);
 }
 
 /* All the checks that can send the call back to Ansible. */

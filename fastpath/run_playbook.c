@@ -119,13 +119,14 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
       read_play(pb, fb, e) < 0)
     return -1;
   msg_profile("config, playbook");
-  int found = inv_has_host(pb->cli.inventory, pb->play.hosts, e);
+  cleanup_free char *pbdir = playbook_dir(pb);
+  int found =
+      inv_local_host(pb->cli.inventory, pb->play.hosts, pbdir, &pb->cfg, e);
   if (found <= 0) {
     if (found == 0)
       msg_err_set(e, "host %.64s is not in the inventory", pb->play.hosts);
     return -1;
   }
-  cleanup_free char *pbdir = playbook_dir(pb);
   if (!(pb->role_dir = acfg_find_role(&pb->cfg, pbdir, PLAY_ROLE_NAME, e)))
     return -1;
   struct vars vault = {0};

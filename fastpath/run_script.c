@@ -213,7 +213,7 @@ static int node_ready(struct sc *c, const char *node, const struct creds *cr,
     msg_err_set(e, "too many nodes in one call");
     return -1;
   }
-  int found = inv_has_host(c->inventory, node, e);
+  int found = inv_local_host(c->inventory, node, "/dev", &c->cfg, e);
   if (found <= 0) {
     if (found == 0)
       msg_err_set(e, "host %.64s is not in the inventory", node);

@@ -133,8 +133,9 @@ static int companion(const char *path, const struct dkid_set *set,
 }
 
 /* NAME found through PATH as bash finds a command: the first executable
-   regular file DIR/NAME (an empty DIR is the current directory).  Returns
-   it (the caller frees), or NULL. */
+   file DIR/NAME that is not a directory (an empty DIR is the current
+   directory).  Returns it (the caller frees; file_digest() then refuses
+   what is not a regular file), or NULL. */
 static char *in_path(const char *name) {
   const char *path = getenv("PATH");
   if (!path)
@@ -144,7 +145,8 @@ static char *in_path(const char *name) {
     char *cand = end == p ? xstrdup(name)
                           : xasprintf("%.*s/%s", (int)(end - p), p, name);
     struct stat st;
-    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+    if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode) &&
+        access(cand, X_OK) == 0)
       return cand;
     free(cand);
     if (!*end)

@@ -165,6 +165,13 @@ static void test_encodings(void) {
         play_clear(&p);
       free(text);
     }
+  size_t n = strlen(good);
+  char *u32 = xcalloc(4 * n + 4, 1); /* UTF-32LE with its BOM */
+  memcpy(u32, "\xff\xfe\0\0", 4);
+  for (size_t i = 0; i < n; i++)
+    u32[4 + 4 * i] = good[i];
+  ok(play_parse(u32, 4 * n + 4, &p, &e) < 0, "a UTF-32 playbook is refused");
+  free(u32);
   char *bom8 = xasprintf("\xef\xbb\xbf%s", good);
   ok(parse(bom8, &p, &e) == 0, "a UTF-8 playbook with a BOM parses (%s)",
      e.text);

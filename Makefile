@@ -32,7 +32,7 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan format fuzz fuzz-build soak
+        check-valgrind check-asan check-range42 format fuzz fuzz-build soak
 
 all: $(SO) $(RUNNER)
 
@@ -48,6 +48,7 @@ help:
 	@echo "                FUZZ_TEST_SECONDS (default $(FUZZ_TEST_SECONDS)); crashes: build-fuzz/crashes/"
 	@echo "make soak       1000 playbook calls, 1000 script calls and a 20 000-line batch"
 	@echo "                against the simulator; fds and RSS must stay flat (a few minutes)"
+	@echo "make check-range42   checks against the real devkit (R42_REF_DEVKIT=/work/ref/devkit)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +78,28 @@ $(BUILD)/progs/%: test/progs/%.c
 	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
 
 PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
+
+# Devkit script identity (dknorm.c, dkid.c): dkid-digest prints the digest
+# of a script's normal form; the test fixtures' digests are made at build
+# time into dkid_fixtures.inc, accepted only when the environment says
+# R42INTERCEPT_TEST_FIXTURE_DEVKIT=1 (test/lib/env.sh does).
+DKID_TOOL_OBJ := $(patsubst %,$(BUILD)/obj/fastpath/%.o,dknorm buf util msg)
+$(BUILD)/progs/dkid-digest: test/progs/dkid-digest.c $(DKID_TOOL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath $< \
+	  $(DKID_TOOL_OBJ) -o $@ $(PKG_LIBS)
+
+$(BUILD)/gen/dkid_fixtures.inc: $(BUILD)/progs/dkid-digest \
+  test/fixtures/devkit-digests.sh $(wildcard test/fixtures/devkit/*)
+	@mkdir -p $(dir $@)
+	R42_DIGEST_TOOL=$(BUILD)/progs/dkid-digest \
+	  bash test/fixtures/devkit-digests.sh --dir test/fixtures/devkit >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/fastpath/dkid.o: fastpath/dkid.c $(BUILD)/gen/dkid_fixtures.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -I$(BUILD)/gen -MMD -MP \
+	  -c $< -o $@
 
 unit: $(UNIT_BIN) $(PROGS)
 
@@ -158,6 +181,11 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARN) \
 	  $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
+$(FUZZ_BUILD)/obj/fastpath/dkid.o: fastpath/dkid.c $(BUILD)/gen/dkid_fixtures.inc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARN) \
+	  $(PKG_CFLAGS) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
 $(FUZZ_BUILD)/libr42fuzz.a: $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -175,6 +203,10 @@ fuzz: fuzz-build
 # The 1000-call soak against the simulator (test/soak.sh): not in make test.
 soak: all
 	@bash test/soak.sh
+# Against a checkout of the real range42 devkit (not in CI, which has
+# none): the table of its known versions, and its scripts recognised.
+check-range42: all unit
+	bats test/range42
 
 format:
 	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch] \

@@ -5,12 +5,15 @@
 
 #include "msg.h"
 
-/* The [defaults] settings of the ansible.cfg in effect. */
+#include <stdbool.h>
+
+/* The settings of the ansible.cfg in effect. */
 struct acfg {
-  char *path;  /* the config file used, or NULL when none exists */
-  size_t n;    /* number of [defaults] entries */
-  char **keys; /* lower-cased keys */
-  char **vals; /* values, stripped */
+  char *path;   /* the config file used, or NULL when none exists */
+  size_t n;     /* number of entries */
+  char **sects; /* each entry's section */
+  char **keys;  /* lower-cased keys */
+  char **vals;  /* values, stripped */
 };
 
 /* Finds the config file like Ansible (ANSIBLE_CONFIG, a directory meaning
@@ -25,8 +28,10 @@ int acfg_load(struct acfg *cfg, struct msg_err *e) R42_WARN_UNUSED;
 int acfg_load_file(struct acfg *cfg, const char *path,
                    struct msg_err *e) R42_WARN_UNUSED;
 
-/* Parses INI TEXT as Python's configparser with inline ';' comments.
-   Used by acfg_load(); exposed for the unit tests. */
+/* Parses INI TEXT as ansible-core's configparser (strict, inline ';'
+   comments) does; -1 with E set for what it rejects and for what we do
+   not read exactly like it ([DEFAULT] values, '%', odd whitespace).  Used
+   by acfg_load(); exposed for the unit tests. */
 int acfg_parse(struct acfg *cfg, const char *text,
                struct msg_err *e) R42_WARN_UNUSED;
 
@@ -35,6 +40,18 @@ void acfg_clear(struct acfg *cfg);
 /* A setting: the environment variable ENV when set, else KEY from
    [defaults], else NULL.  The string belongs to the environment or CFG. */
 const char *acfg_get(const struct acfg *cfg, const char *env, const char *key);
+
+/* True if a section whose name starts with PREFIX sets anything. */
+bool acfg_section_used(const struct acfg *cfg, const char *prefix);
+
+/* Ansible's vault id settings: *MATCH is vault_id_match
+   (ANSIBLE_VAULT_ID_MATCH), a string, on when not empty once unquoted;
+   *IDENTITY (a new string) is vault_identity (ANSIBLE_VAULT_IDENTITY,
+   default "default"), the label of unlabelled passwords and of 1.1
+   vaults.  Returns 0, or -1 with E set when vault_identity_list is set
+   (its ids come first; we do not load them). */
+int acfg_vault_ids(const struct acfg *cfg, bool *match, char **identity,
+                   struct msg_err *e) R42_WARN_UNUSED;
 
 /* Checks that the stdout callback in effect (ANSIBLE_STDOUT_CALLBACK, else
    stdout_callback) is json (or ansible.posix.json) with no extra

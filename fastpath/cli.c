@@ -47,35 +47,51 @@ static int missing_value(const char *opt, int used, struct msg_err *e) {
   return -1;
 }
 
-/* Appends FILE to the N password files of FILES. */
-static int add_vault_file(const char **files, size_t *n, const char *file,
-                          struct msg_err *e) {
+/* A call's password files and their --vault-id labels. */
+struct vault_args {
+  const char **files;
+  char (*labels)[CLI_MAX_LABEL];
+  size_t *n;
+};
+
+/* Appends FILE, with the label of the --vault-id value ID (NULL: a
+   --vault-password-file), to the password files of A. */
+static int add_vault_file(const struct vault_args *a, const char *file,
+                          const char *id, struct msg_err *e) {
   if (!file || !*file) {
     msg_err_set(e, "vault password prompts are not supported");
     return -1;
   }
-  if (*n == CLI_MAX_VAULT_FILES) {
+  if (*a->n == CLI_MAX_VAULT_FILES) {
     msg_err_set(e, "too many vault passwords");
     return -1;
   }
-  files[(*n)++] = file;
+  const char *at = id ? strchr(id, '@') : NULL;
+  size_t label = at ? (size_t)(at - id) : 0;
+  if (label >= CLI_MAX_LABEL) {
+    msg_err_set(e, "a --vault-id label is too long");
+    return -1;
+  }
+  memcpy(a->labels[*a->n], id ? id : "", label);
+  a->labels[*a->n][label] = '\0';
+  a->files[(*a->n)++] = file;
   return 0;
 }
 
 /* If argv[I] is a vault password option, takes it: returns the slots used
    (1 or 2), 0 if it is not one, -1 (E set) if it is unusable. */
-static int take_vault_option(char **argv, int i, const char **files, size_t *n,
+static int take_vault_option(char **argv, int i, const struct vault_args *a,
                              struct msg_err *e) {
   const char *v = NULL;
   int used;
   if ((used = take_option(argv, i, "--vault-password-file", &v)) ||
       (used = take_option(argv, i, "--vault-pass-file", &v))) {
-    if (used < 0 || add_vault_file(files, n, v, e) < 0)
+    if (used < 0 || add_vault_file(a, v, NULL, e) < 0)
       return missing_value(argv[i], used, e);
     return used;
   }
   if ((used = take_option(argv, i, "--vault-id", &v)) != 0) {
-    if (used < 0 || add_vault_file(files, n, cli_vault_id_file(v), e) < 0)
+    if (used < 0 || add_vault_file(a, cli_vault_id_file(v), v, e) < 0)
       return missing_value(argv[i], used, e);
     return used;
   }
@@ -85,6 +101,8 @@ static int take_vault_option(char **argv, int i, const char **files, size_t *n,
 int cli_parse_playbook(char **argv, struct cli_playbook *out,
                        struct msg_err *e) {
   memset(out, 0, sizeof *out);
+  struct vault_args va = {out->vault_files, out->vault_labels,
+                          &out->n_vault_files};
   for (int i = 1; argv[i];) {
     const char *v = NULL;
     int used;
@@ -95,8 +113,7 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
         return -1;
       }
       out->inventory = v;
-    } else if ((used = take_vault_option(argv, i, out->vault_files,
-                                         &out->n_vault_files, e)) != 0) {
+    } else if ((used = take_vault_option(argv, i, &va, e)) != 0) {
       if (used < 0)
         return -1;
     } else if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
@@ -124,9 +141,10 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
 int cli_parse_vault_view(char **argv, struct cli_vault_view *out,
                          struct msg_err *e) {
   memset(out, 0, sizeof *out);
+  struct vault_args va = {out->vault_files, out->vault_labels,
+                          &out->n_vault_files};
   for (int i = 2; argv[i];) {
-    int used =
-        take_vault_option(argv, i, out->vault_files, &out->n_vault_files, e);
+    int used = take_vault_option(argv, i, &va, e);
     if (used < 0)
       return -1;
     if (used == 0) {

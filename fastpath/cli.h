@@ -6,12 +6,15 @@
 #include "msg.h"
 
 #define CLI_MAX_VAULT_FILES 8
+#define CLI_MAX_LABEL 128 /* a longer --vault-id label is refused */
 
 /* What an ansible-playbook command line asks for.  Strings point into
    the argv given to cli_parse_playbook(). */
 struct cli_playbook {
   const char *inventory;                        /* -i / --inventory */
   const char *vault_files[CLI_MAX_VAULT_FILES]; /* password files, in order */
+  /* each one's --vault-id label ("": none, the default identity) */
+  char vault_labels[CLI_MAX_VAULT_FILES][CLI_MAX_LABEL];
   size_t n_vault_files;
   const char *playbook; /* the one playbook path */
 };
@@ -29,6 +32,8 @@ int cli_parse_playbook(char **argv, struct cli_playbook *out,
 /* What an "ansible-vault view" command line asks for. */
 struct cli_vault_view {
   const char *vault_files[CLI_MAX_VAULT_FILES]; /* password files, in order */
+  /* each one's --vault-id label ("": none, the default identity) */
+  char vault_labels[CLI_MAX_VAULT_FILES][CLI_MAX_LABEL];
   size_t n_vault_files;
   const char *files[CLI_MAX_VIEW_FILES]; /* the vaults to show */
   size_t n_files;

@@ -8,15 +8,14 @@
 #define _GNU_SOURCE
 #include "devkit.h"
 
+#include "dkid.h"
 #include "jout.h"
 
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define DK_MAX_SCRIPT (64 * 1024)
 #define DK_INDENT "              " /* the 14 spaces of a play var line */
 
 static const struct dk_guest vm_guest = {"proxmox_vm.list.to.jsons.sh",
@@ -94,28 +93,7 @@ const struct dk_script *dk_find(const char *name) {
 
 int dk_check_script(const char *path, const struct dk_script *s,
                     struct msg_err *e) {
-  const char *slash = strrchr(path, '/');
-  cleanup_free char *dir =
-      slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-  cleanup_free char *warmup =
-      xasprintf("%s/proxmox__inc.warmup_checks.sh", *dir ? dir : "/");
-  struct stat st;
-  if (stat(warmup, &st) < 0 || !S_ISREG(st.st_mode)) {
-    msg_err_set(e,
-                "%.100s is not next to the devkit's "
-                "proxmox__inc.warmup_checks.sh",
-                s->name);
-    return -1;
-  }
-  size_t len;
-  cleanup_free char *text = util_read_file(path, DK_MAX_SCRIPT, &len);
-  cleanup_free char *marker = xasprintf("\nACTION=\"%s\"\n", s->action);
-  if (!text || strncmp(text, "#!/bin/bash\n", 12) != 0 ||
-      !memmem(text, len, marker, strlen(marker))) {
-    msg_err_set(e, "%.100s is not a devkit script version we know", s->name);
-    return -1;
-  }
-  return 0;
+  return dkid_check(path, s->name, e);
 }
 
 /* ---- jq's views of values ---------------------------------------------- */

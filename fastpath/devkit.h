@@ -74,9 +74,9 @@ const struct dk_script *dk_find(const char *name);
    number. */
 const struct dk_script *dk_scripts(size_t *n);
 
-/* Checks that PATH is the devkit's script S: next to the devkit's
-   proxmox__inc.warmup_checks.sh, a bash script no larger than 64 KiB,
-   setting ACTION="<its action>".  Returns 0, or -1 with E set. */
+/* Checks that PATH is a version of the devkit's script S that we
+   reproduce, and so are the helpers it runs (dkid_check()).  Returns 0,
+   or -1 with E set. */
 int dk_check_script(const char *path, const struct dk_script *s,
                     struct msg_err *e) R42_WARN_UNUSED;
 

@@ -28,6 +28,13 @@ int job_build(struct job *job, const struct vars *vault,
                 name ? name : "(none)");
     return -1;
   }
+  for (size_t i = 0; i < vault->n; i++)
+    if (strncmp(vault->keys[i], "ansible_", 8) == 0) {
+      /* play vars (vars_files) outrank the inventory: a connection,
+         become or interpreter setting here changes how Ansible runs */
+      msg_err_set(e, "the vault sets %.64s", vault->keys[i]);
+      return -1;
+    }
   vars_merge(&job->vars, vault);
   vars_merge(&job->vars, play);
   if (creds_from_vars(&job->creds, &job->vars, e) < 0) {

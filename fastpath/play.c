@@ -48,7 +48,28 @@ static int check_role(const struct ydoc_node *task, struct msg_err *e) {
   return 0;
 }
 
-/* The task's vars: all literal strings, none that steers Ansible. */
+/* Ansible's isidentifier() (ansible/utils/vars.py): an ASCII Python
+   identifier that is not a keyword (True, False and None included). */
+static bool ansible_identifier(const char *name) {
+  static const char *const keywords[] = {
+      "False",  "None",     "True",  "and",    "as",       "assert",
+      "async",  "await",    "break", "class",  "continue", "def",
+      "del",    "elif",     "else",  "except", "finally",  "for",
+      "from",   "global",   "if",    "import", "in",       "is",
+      "lambda", "nonlocal", "not",   "or",     "pass",     "raise",
+      "return", "try",      "while", "with",   "yield",    NULL};
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+  if (!*name || !strchr(letters, *name) ||
+      strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+                   "0123456789") != strlen(name))
+    return false;
+  return !util_str_in(name, keywords);
+}
+
+/* The task's vars: all literal strings, none that steers Ansible, each
+   named by a string Ansible accepts as a variable name (a YAML key it
+   reads as a bool, null or number is not a string). */
 static int read_task_vars(const struct ydoc_node *task, struct vars *vars,
                           struct msg_err *e) {
   const struct ydoc_node *map = ydoc_get(task, "vars");
@@ -58,6 +79,12 @@ static int read_task_vars(const struct ydoc_node *task, struct vars *vars,
   }
   for (size_t i = 0; i + 1 < map->n; i += 2) {
     const char *key = map->kids[i]->text;
+    const char *name = ydoc_literal(map->kids[i]);
+    if (!name || strlen(name) != map->kids[i]->len ||
+        !ansible_identifier(name)) {
+      msg_err_set(e, "playbook: '%.64s' is not a valid variable name", key);
+      return -1;
+    }
     if (strncmp(key, "ansible_", 8) == 0 || !ydoc_literal(map->kids[i + 1])) {
       msg_err_set(e, "playbook: var '%.64s' is not a plain string", key);
       return -1;

@@ -143,19 +143,20 @@ static char *playbook_dir(const struct pb *pb) {
 /* The vault's variables, opened with the call's passwords: the command
    line's, then the configured default. */
 static int load_vault(struct pb *pb, struct vars *vault, struct msg_err *e) {
-  const char *files[CLI_MAX_VAULT_FILES + 1];
+  struct vault_pwfile files[CLI_MAX_VAULT_FILES + 1];
   size_t n = 0;
   for (; n < pb->cli.n_vault_files; n++)
-    files[n] = pb->cli.vault_files[n];
+    files[n] =
+        (struct vault_pwfile){pb->cli.vault_files[n], pb->cli.vault_labels[n]};
   const char *dflt =
       acfg_get(&pb->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
-    files[n++] = dflt;
+    files[n++] = (struct vault_pwfile){dflt, NULL};
   const char *vf = pb->play.vars_file;
   cleanup_free char *dir = playbook_dir(pb);
   cleanup_free char *path =
       vf[0] == '/' ? xstrdup(vf) : xasprintf("%s/%s", dir, vf);
-  return vault_read_vars(path, files, n, vault, e);
+  return vault_read_vars(path, files, n, &pb->cfg, vault, e);
 }
 
 /* All the checks that can send the call back to Ansible. */
@@ -172,13 +173,14 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
       check_callback(pb, e) < 0 || read_play(pb, fb, e) < 0)
     return -1;
   msg_profile("config, playbook");
-  int found = inv_has_host(pb->cli.inventory, pb->play.hosts, e);
+  cleanup_free char *pbdir = playbook_dir(pb);
+  int found =
+      inv_local_host(pb->cli.inventory, pb->play.hosts, pbdir, &pb->cfg, e);
   if (found <= 0) {
     if (found == 0)
       msg_err_set(e, "host %.64s is not in the inventory", pb->play.hosts);
     return -1;
   }
-  cleanup_free char *pbdir = playbook_dir(pb);
   if (!(pb->role_dir = acfg_find_role(&pb->cfg, pbdir, PLAY_ROLE_NAME, e)))
     return -1;
   struct vars vault = {0};

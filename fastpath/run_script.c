@@ -163,6 +163,27 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
   return 0;
 }
 
+/* The devkit reads the vault twice: ansible-playbook with its own config,
+   and ansible-vault view (devkit_ansible.get_proxmox_node) with the
+   caller's.  That one must parse and set no vault setting of its own, so
+   that the vault opens there exactly as it does for ansible-playbook. */
+static int caller_config_ok(struct msg_err *e) {
+  static const char *const keys[] = {"vault_password_file", "vault_id_match",
+                                     "vault_identity", "vault_identity_list",
+                                     NULL};
+  struct acfg cfg;
+  if (acfg_load(&cfg, e) < 0)
+    return -1;
+  int rc = 0;
+  for (const char *const *k = keys; *k && rc == 0; k++)
+    if (acfg_get(&cfg, NULL, *k)) {
+      msg_err_set(e, "%.200s sets %s", cfg.path, *k);
+      rc = -1;
+    }
+  acfg_clear(&cfg);
+  return rc;
+}
+
 /* The devkit's files, its config, the role and the vault. */
 static int load_devkit(struct sc *c, struct msg_err *e) {
   const char *devkits = getenv("RANGE42_ANSIBLE_ROLES__DEVKITS_DIR");
@@ -191,8 +212,15 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
   cleanup_free char *role = acfg_find_role(&c->cfg, "/dev", PLAY_ROLE_NAME, e);
   if (!role)
     return -1;
-  const char *files[] = {pw};
-  return vault_read_vars(c->vault_file, files, 1, &c->vault, e);
+  struct vault_pwfile files[2] = {{pw, NULL}};
+  size_t n = 1;
+  const char *dflt =
+      acfg_get(&c->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
+  if (dflt && *dflt)
+    files[n++] = (struct vault_pwfile){dflt, NULL};
+  if (caller_config_ok(e) < 0)
+    return -1;
+  return vault_read_vars(c->vault_file, files, n, &c->cfg, &c->vault, e);
 }
 
 /* Stdin as the requests the devkit makes of it: ids or node names (a
@@ -236,7 +264,7 @@ static int node_ready(struct sc *c, const char *node, const struct creds *cr,
     msg_err_set(e, "too many nodes in one call");
     return -1;
   }
-  int found = inv_has_host(c->inventory, node, e);
+  int found = inv_local_host(c->inventory, node, "/dev", &c->cfg, e);
   if (found <= 0) {
     if (found == 0)
       msg_err_set(e, "host %.64s is not in the inventory", node);

@@ -81,14 +81,16 @@ static int decrypt_all(const struct cli_vault_view *cli,
 
 /* The password files: the command line's, then the configured default. */
 static size_t password_files(const struct cli_vault_view *cli,
-                             const struct acfg *cfg, const char **files) {
+                             const struct acfg *cfg,
+                             struct vault_pwfile *files) {
   size_t n = 0;
   for (; n < cli->n_vault_files; n++)
-    files[n] = cli->vault_files[n];
+    files[n] =
+        (struct vault_pwfile){cli->vault_files[n], cli->vault_labels[n]};
   const char *dflt =
       acfg_get(cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
-    files[n++] = dflt;
+    files[n++] = (struct vault_pwfile){dflt, NULL};
   return n;
 }
 
@@ -101,17 +103,13 @@ static int understand(char **argv, struct buf *out, struct msg_err *e) {
   }
   if (cli_parse_vault_view(argv, &cli, e) < 0 || acfg_load(&cfg, e) < 0)
     return -1;
-  const char *ids =
-      acfg_get(&cfg, "ANSIBLE_VAULT_IDENTITY_LIST", "vault_identity_list");
-  const char *files[CLI_MAX_VAULT_FILES + 1];
+  struct vault_pwfile files[CLI_MAX_VAULT_FILES + 1];
   size_t n = password_files(&cli, &cfg, files);
-  struct vault_secrets secrets = {{0}, 0};
+  struct vault_secrets secrets = {0};
   int rc = -1;
-  if (ids && *ids)
-    msg_err_set(e, "vault_identity_list is set");
-  else if (n == 0)
+  if (n == 0)
     msg_err_set(e, "no vault password file (ansible-vault would prompt)");
-  else if (vault_secrets_load(&secrets, files, n, e) == 0)
+  else if (vault_secrets_load(&secrets, files, n, &cfg, e) == 0)
     rc = decrypt_all(&cli, &secrets, out, e);
   vault_secrets_clear(&secrets);
   acfg_clear(&cfg);

@@ -433,24 +433,68 @@ char *vault_password_from_file(const char *path, struct msg_err *e) {
 
 /* ---- vars files ------------------------------------------------------ */
 
-int vault_secrets_load(struct vault_secrets *s, const char *const *files,
-                       size_t n, struct msg_err *e) {
+int vault_secrets_load(struct vault_secrets *s,
+                       const struct vault_pwfile *files, size_t n,
+                       const struct acfg *cfg, struct msg_err *e) {
   memset(s, 0, sizeof *s);
+  if (acfg_vault_ids(cfg, &s->id_match, &s->identity, e) < 0) {
+    vault_secrets_clear(s);
+    return -1;
+  }
   for (size_t i = 0; i < n && i < VAULT_MAX_SECRETS; i++) {
-    s->pw[i] = vault_password_from_file(files[i], e);
+    s->pw[i] = vault_password_from_file(files[i].path, e);
     if (!s->pw[i]) {
       vault_secrets_clear(s);
       return -1;
     }
+    const char *label = files[i].label;
+    s->label[i] = xstrdup(label && *label ? label : s->identity);
     s->n++;
   }
   return 0;
 }
 
 void vault_secrets_clear(struct vault_secrets *s) {
-  for (size_t i = 0; i < s->n; i++)
+  for (size_t i = 0; i < s->n; i++) {
     secret_free(s->pw[i]);
+    free(s->label[i]);
+  }
+  free(s->identity);
   memset(s, 0, sizeof *s);
+}
+
+/* The vault id of the vault TEXT, as Ansible reads it: the header line's
+   fourth ';' field, stripped, when there is one (a 1.2 vault's label),
+   else IDENTITY.  Returns a new string. */
+static char *vault_id_of(const char *text, size_t len, const char *identity) {
+  const char *end = text;
+  while (end < text + len && *end != '\n' && *end != '\r')
+    end++;
+  const char *f = text;
+  for (int k = 0; k < 3; k++) {
+    f = memchr(f, ';', (size_t)(end - f));
+    if (!f)
+      return xstrdup(identity);
+    f++;
+  }
+  const char *semi = memchr(f, ';', (size_t)(end - f));
+  const char *stop = semi ? semi : end;
+  static const char ws[] = " \t\n\r\v\f";
+  while (f < stop && strchr(ws, *f))
+    f++;
+  while (stop > f && strchr(ws, stop[-1]))
+    stop--;
+  return xstrndup(f, (size_t)(stop - f));
+}
+
+/* Whether Ansible tries the password labelled LABEL on a vault whose id
+   is VID (VaultLib.decrypt_and_get_vault_id): VID's own passwords (none
+   when VID is empty), and, without vault_id_match, every other id's. */
+static bool tried_for(const struct vault_secrets *s, const char *label,
+                      const char *vid) {
+  if (strcmp(label, vid) == 0)
+    return *vid != '\0';
+  return !s->id_match;
 }
 
 char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
@@ -459,7 +503,13 @@ char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
     msg_err_set(e, "the vault is encrypted and no vault password was given");
     return NULL;
   }
+  const char *identity = s->identity ? s->identity : "default";
+  cleanup_free char *vid = vault_id_of(text, len, identity);
+  bool any = false;
   for (size_t i = 0; i < s->n; i++) {
+    if (!tried_for(s, s->label[i] ? s->label[i] : identity, vid))
+      continue;
+    any = true;
     char *plain = NULL;
     enum vault_result rc =
         vault_decrypt(text, len, s->pw[i], &plain, plain_len, e);
@@ -468,12 +518,15 @@ char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
     if (rc != VAULT_WRONG_PASSWORD)
       return NULL;
   }
-  msg_err_set(e, "no vault password opens the vault");
+  msg_err_set(e,
+              any ? "no vault password opens the vault"
+                  : "no vault password has the vault's id (vault_id_match)");
   return NULL;
 }
 
-int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
-                    struct vars *vars, struct msg_err *e) {
+int vault_read_vars(const char *path, const struct vault_pwfile *pwfiles,
+                    size_t n, const struct acfg *cfg, struct vars *vars,
+                    struct msg_err *e) {
   size_t len;
   cleanup_free char *text = util_read_file(path, VAULT_MAX_FILE, &len);
   if (!text) {
@@ -484,7 +537,7 @@ int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
   cleanup_secret char *plain = NULL;
   if (vault_is_encrypted(text, len)) {
     struct vault_secrets secrets;
-    if (vault_secrets_load(&secrets, pwfiles, n, e) < 0)
+    if (vault_secrets_load(&secrets, pwfiles, n, cfg, e) < 0)
       return -1;
     plain = vault_open(text, len, &secrets, &plain_len, e);
     vault_secrets_clear(&secrets);

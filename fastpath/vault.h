@@ -3,6 +3,7 @@
 #ifndef R42_VAULT_H
 #define R42_VAULT_H
 
+#include "acfg.h"
 #include "msg.h"
 #include "vars.h"
 
@@ -37,24 +38,39 @@ enum vault_result vault_decrypt(const char *text, size_t len,
 char *vault_password_from_file(const char *path,
                                struct msg_err *e) R42_WARN_UNUSED;
 
-/* The passwords of a call, loaded once (Ansible sets up every vault
-   secret before it decrypts anything). */
-#define VAULT_MAX_SECRETS 9
-struct vault_secrets {
-  char *pw[VAULT_MAX_SECRETS]; /* secret strings */
-  size_t n;
+/* One password file of a call and its vault id label (--vault-id
+   LABEL@FILE; NULL or "": none, the default identity). */
+struct vault_pwfile {
+  const char *path;
+  const char *label;
 };
 
-/* Loads the passwords of the N password FILES.  Returns 0, or -1 with E
-   set when one cannot be had (nothing is kept then).  Free with
-   vault_secrets_clear(), which wipes them. */
-int vault_secrets_load(struct vault_secrets *s, const char *const *files,
-                       size_t n, struct msg_err *e) R42_WARN_UNUSED;
+/* The passwords of a call, loaded once (Ansible sets up every vault
+   secret before it decrypts anything), and how Ansible picks among them
+   for a vault. */
+#define VAULT_MAX_SECRETS 9
+struct vault_secrets {
+  char *pw[VAULT_MAX_SECRETS];    /* secret strings */
+  char *label[VAULT_MAX_SECRETS]; /* each one's vault id */
+  size_t n;
+  bool id_match;  /* vault_id_match: only the vault's own id is tried */
+  char *identity; /* vault_identity: the vault id of a 1.1 vault */
+};
+
+/* Loads the passwords of the N password FILES, with the vault id settings
+   of CFG (and the environment).  Returns 0, or -1 with E set when one
+   cannot be had or a setting is not one we follow (nothing is kept then).
+   Free with vault_secrets_clear(), which wipes them. */
+int vault_secrets_load(struct vault_secrets *s,
+                       const struct vault_pwfile *files, size_t n,
+                       const struct acfg *cfg,
+                       struct msg_err *e) R42_WARN_UNUSED;
 void vault_secrets_clear(struct vault_secrets *s);
 
-/* Decrypts the vault TEXT with the first of S's passwords whose HMAC
-   matches.  Returns the plaintext (a secret string of *PLAIN_LEN bytes,
-   free with secret_free()), or NULL with E set. */
+/* Decrypts the vault TEXT with the first of S's passwords that Ansible
+   would try for it (its vault id first; with id_match only that one) and
+   whose HMAC matches.  Returns the plaintext (a secret string of
+   *PLAIN_LEN bytes, free with secret_free()), or NULL with E set. */
 char *vault_open(const char *text, size_t len, const struct vault_secrets *s,
                  size_t *plain_len, struct msg_err *e) R42_WARN_UNUSED;
 
@@ -64,12 +80,13 @@ void vault_pbkdf2_sha256(const char *password, const unsigned char *salt,
                          size_t salt_len, unsigned iterations,
                          unsigned char *out, size_t out_len);
 
-/* Loads the vars file PATH into VARS: an encrypted file is opened with the
-   first password (from the files PWFILES[0..N)) whose HMAC matches; a
-   plain one is read as is.  The YAML must be a mapping; its values enter
-   through ydoc_literal().  Returns 0, or -1 with E set (unreadable, no or
-   wrong password, bad vault, bad YAML). */
-int vault_read_vars(const char *path, const char *const *pwfiles, size_t n,
-                    struct vars *vars, struct msg_err *e) R42_WARN_UNUSED;
+/* Loads the vars file PATH into VARS: an encrypted file is opened with
+   the passwords of the N PWFILES, picked as Ansible does with CFG's vault
+   id settings (vault_open()); a plain one is read as is.  The YAML must be
+   a mapping; its values enter through ydoc_literal().  Returns 0, or -1
+   with E set (unreadable, no or wrong password, bad vault, bad YAML). */
+int vault_read_vars(const char *path, const struct vault_pwfile *pwfiles,
+                    size_t n, const struct acfg *cfg, struct vars *vars,
+                    struct msg_err *e) R42_WARN_UNUSED;
 
 #endif

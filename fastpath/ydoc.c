@@ -193,7 +193,14 @@ struct ydoc_node *ydoc_parse(const char *text, size_t len, bool secret,
   struct loader ld = {.secret = secret, .err = e};
   if (!yaml_parser_initialize(&ld.parser))
     die_oom();
+  /* Ansible reads YAML as UTF-8 only, a leading BOM skipped; libyaml left
+     to itself would also decode UTF-16 from its BOM. */
+  if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
   yaml_parser_set_input_string(&ld.parser, (const unsigned char *)text, len);
+  yaml_parser_set_encoding(&ld.parser, YAML_UTF8_ENCODING);
   struct ydoc_node *root = load_document(&ld);
   if (secret)
     wipe_parser(&ld.parser);

@@ -135,7 +135,7 @@ snap() { # VM NAME: a snapshot made directly through the API
     chmod +x "$BATS_TEST_TMPDIR/other/proxmox_vm.vm_id.start.to.jsons.sh"
     r42_run shim bash -c "echo 101 | $BATS_TEST_TMPDIR/other/proxmox_vm.vm_id.start.to.jsons.sh"
     assert_eq "$output" "not the devkit"
-    assert_match "$stderr" "is not next to the devkit's proxmox__inc.warmup_checks.sh"
+    assert_match "$stderr" "other/proxmox_vm.vm_id.start.to.jsons.sh is not a version of the devkit we know"
     # next to the devkit, but another version (another ACTION)
     sed 's/^ACTION="vm_start"$/ACTION="vm_start_v2"/' "$R42_TOP/test/fixtures/devkit/proxmox_vm.vm_id.start.to.jsons.sh" \
         >"$RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/../proxmox_vm.vm_id.start.to.jsons.sh"
@@ -143,7 +143,7 @@ snap() { # VM NAME: a snapshot made directly through the API
     chmod +x "$RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/../proxmox_vm.vm_id.start.to.jsons.sh"
     r42_run shim bash -c "echo 101 | $RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/../proxmox_vm.vm_id.start.to.jsons.sh"
     rm -f "$RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/../proxmox_vm.vm_id.start.to.jsons.sh" "$RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/../proxmox__inc.warmup_checks.sh"
-    assert_match "$stderr" "not a devkit script version we know"
+    assert_match "$stderr" "proxmox_vm.vm_id.start.to.jsons.sh is not a version of the devkit we know"
 }
 
 @test "bash SCRIPT and sh SCRIPT are answered too" {

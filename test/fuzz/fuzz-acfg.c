@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < cfg.n; i++) {
       for (const char *p = cfg.keys[i]; *p; p++)
         fuzz_assert(!(*p >= 'A' && *p <= 'Z'));
-      fuzz_assert(acfg_get(&cfg, NULL, cfg.keys[i]) != NULL);
+      if (strcmp(cfg.sects[i], "defaults") == 0) /* what acfg_get reads */
+        fuzz_assert(acfg_get(&cfg, NULL, cfg.keys[i]) != NULL);
     }
     int indent = -1;
     if (acfg_json_callback(&cfg, &indent, &e) == 0)

@@ -94,10 +94,11 @@ static char *encrypt(const uint8_t *plain, size_t len, int form,
 
 /* vault_read_vars() of the scratch file PATH; *VARS must be cleared. */
 static int read_vars(const char *path, struct vars *vars) {
-  const char *pwfiles[] = {pw_path};
+  const struct vault_pwfile pwfiles[] = {{pw_path, NULL}};
+  const struct acfg cfg = {0}; /* no ansible.cfg: default vault ids */
   struct msg_err e;
   memset(vars, 0, sizeof *vars);
-  return vault_read_vars(path, pwfiles, 1, vars, &e);
+  return vault_read_vars(path, pwfiles, 1, &cfg, vars, &e);
 }
 
 static void check_same(const struct vars *a, const struct vars *b) {

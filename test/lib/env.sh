@@ -55,6 +55,9 @@ _r42_exports() {
     export ANSIBLE_REMOTE_TEMP="$dir/ansible-tmp/remote"
     export ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
     export ANSIBLE_NOCOLOR=1
+    # the runner answers our fixture devkit scripts (test/fixtures/devkit)
+    # only when told so: they are not the range42 devkit's text
+    export R42INTERCEPT_TEST_FIXTURE_DEVKIT=1
 
     case ":$PATH:" in
     *":$dir/devkit:"*) ;;

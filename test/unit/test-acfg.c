@@ -40,6 +40,88 @@ static void test_parse(void) {
   acfg_clear(&cfg);
 }
 
+/* configparser (strict, as ansible-core 2.14 builds it) rejects these:
+   ansible-playbook then ends with "Error reading config file", rc 5. */
+static void test_configparser_errors(void) {
+  static const struct {
+    const char *what, *text;
+  } cases[] = {
+      {"a duplicate option",
+       "[defaults]\nstdout_callback = json\nstdout_callback = json\n"},
+      {"a duplicate option in another case",
+       "[defaults]\nStdout_Callback = json\nstdout_callback = json\n"},
+      {"a duplicate section",
+       "[defaults]\nstdout_callback = json\n[defaults]\nx = 1\n"},
+      {"a duplicate option in another section",
+       "[defaults]\nstdout_callback = json\n[x]\na = 1\na = 2\n"},
+      {"a duplicate option across two [DEFAULT]",
+       "[DEFAULT]\na = 1\n[DEFAULT]\na = 2\n[defaults]\n"},
+      {"an option before any section", "a = 1\n[defaults]\n"},
+      {"an empty option name", "[defaults]\n= json\n"},
+      {"an empty section name", "[]\na = 1\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct acfg cfg;
+    ok(parse(&cfg, cases[i].text) < 0, "refused: %s", cases[i].what);
+    acfg_clear(&cfg);
+  }
+}
+
+/* configparser's other rules, followed exactly or refused. */
+static void test_configparser_rules(void) {
+  struct acfg cfg;
+  ok(parse(&cfg,
+           "[defaults]\n  roles_path = /a\n  stdout_callback = json\n") == 0 &&
+         acfg_get(&cfg, NULL, "stdout_callback") &&
+         strcmp(acfg_get(&cfg, NULL, "roles_path"), "/a") == 0,
+     "options indented alike are two options, not a continuation");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "  [defaults]\n  roles_path = /a\n    /b\n") == 0 &&
+         strcmp(acfg_get(&cfg, NULL, "roles_path"), "/a\n/b") == 0,
+     "a continuation is a line indented deeper than its option");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults]\nroles_path = /a\n\n  /b\n\n") == 0 &&
+         strcmp(acfg_get(&cfg, NULL, "roles_path"), "/a\n\n/b") == 0,
+     "a blank line inside a value is kept, trailing ones are not");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults]\nroles_path = /a\n  ; c\n  /b\n") == 0 &&
+         strcmp(acfg_get(&cfg, NULL, "roles_path"), "/a\n/b") == 0,
+     "a comment line inside a value is dropped");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults] ; c\nstdout_callback = json\t; c\n"
+                 "callbacks_enabled\t:\tx = y\n") == 0 &&
+         strcmp(acfg_get(&cfg, NULL, "stdout_callback"), "json") == 0 &&
+         strcmp(acfg_get(&cfg, NULL, "callbacks_enabled"), "x = y") == 0,
+     "';' after a tab is a comment; the first '=' or ':' separates");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults]x\nstdout_callback = json\n") == 0 &&
+         acfg_get(&cfg, NULL, "stdout_callback"),
+     "text after a section header's ']' is ignored, as configparser does");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[DEFAULT]\ncallbacks_enabled = profile_tasks\n"
+                 "[defaults]\nstdout_callback = json\n") < 0,
+     "[DEFAULT] values (carried into every section) are refused");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[DEFAULT]\n[defaults]\nstdout_callback = json\n") == 0,
+     "an empty [DEFAULT] changes nothing");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults]\nstdout_callback = json\f\n") < 0 &&
+         parse(&cfg, "[defaults]\nstdout_callback = json\xc2\xa0\n") < 0,
+     "whitespace we do not strip like Python is refused");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[defaults]\nstdout_callbac\xe2\x84\xaa = json\n") < 0,
+     "a non-ASCII option name (Python lower-cases it) is refused");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "# caf\xc3\xa9\n[defaults]\nstdout_callback = json\n") == 0,
+     "UTF-8 in a comment is fine");
+  acfg_clear(&cfg);
+  ok(parse(&cfg, "[inventory]\nenable_plugins = ini\n[defaults]\n") == 0 &&
+         acfg_section_used(&cfg, "inventory") &&
+         !acfg_section_used(&cfg, "colors"),
+     "sections other than [defaults] are known by name");
+  acfg_clear(&cfg);
+}
+
 static int callback(const char *text, int *indent) {
   struct acfg cfg;
   struct msg_err e = {{0}};
@@ -128,6 +210,8 @@ static void test_search(void) {
 
 int main(void) {
   test_parse();
+  test_configparser_errors();
+  test_configparser_rules();
   test_callback();
   test_search();
   return tap_done();

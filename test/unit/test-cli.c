@@ -23,6 +23,13 @@ int main(void) {
          c.n_vault_files == 2 && strcmp(c.vault_files[0], "pw1") == 0 &&
          strcmp(c.vault_files[1], "pw2") == 0,
      "--opt=value forms, --vault-id label@file");
+  ok(strcmp(c.vault_labels[0], "lab") == 0 && c.vault_labels[1][0] == '\0',
+     "each password's --vault-id label is kept (none for a password file)");
+  ok(parse(ARGV("-i", "i", "--vault-id", "pw", "--vault-id", "a@b@pw", "pb"),
+           &c) == 0 &&
+         c.vault_labels[0][0] == '\0' && strcmp(c.vault_labels[1], "a") == 0 &&
+         strcmp(c.vault_files[1], "b@pw") == 0,
+     "--vault-id without a label; the label ends at the first '@'");
   ok(parse(ARGV("-iinv", "pb.yml"), &c) == 0 &&
          strcmp(c.inventory, "inv") == 0,
      "-iINVENTORY");

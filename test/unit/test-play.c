@@ -100,6 +100,86 @@ static void test_refused(void) {
   free(good);
 }
 
+/* The task's var names: Ansible's isidentifier() (ansible/utils/vars.py):
+   an ASCII Python identifier that is not a keyword (True, False and None
+   included), and a YAML string (an unquoted true, yes or null is not). */
+static void test_var_names(void) {
+  static const struct {
+    const char *key;
+    bool good;
+  } cases[] = {
+      {"\"my var\"", false}, {"my-var", false},   {"1var", false},
+      {"\"True\"", false},   {"\"None\"", false}, {"class", false},
+      {"\"async\"", false},  {"123", false},      {"\"caf\xc3\xa9\"", false},
+      {"true", false},       {"yes", false},      {"null", false},
+      {"\"\"", false},       {"\"a.b\"", false},  {"_x", true},
+      {"match", true},       {"\"true\"", true},  {"Vm_2", true},
+      {"'yes'", true},       {"__class__", true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *extra = xasprintf("\n              %s: \"x\"\n", cases[i].key);
+    char *text = devkit_playbook("vm_list", extra);
+    struct play p;
+    struct msg_err e = {{0}};
+    int rc = parse(text, &p, &e);
+    ok((rc == 0) == cases[i].good, "var name %s is %s (%s)", cases[i].key,
+       cases[i].good ? "accepted" : "refused", e.text);
+    if (rc == 0)
+      play_clear(&p);
+    free(text);
+    free(extra);
+  }
+}
+
+/* TEXT re-encoded as UTF-16 (LE or BE), with a BOM if asked. */
+static char *utf16(const char *text, bool be, bool bom, size_t *len) {
+  size_t n = strlen(text);
+  char *out = xmalloc(2 * n + 2);
+  size_t k = 0;
+  if (bom) {
+    out[k++] = be ? '\xfe' : '\xff';
+    out[k++] = be ? '\xff' : '\xfe';
+  }
+  for (size_t i = 0; i < n; i++) { /* ASCII only */
+    out[k++] = be ? 0 : text[i];
+    out[k++] = be ? text[i] : 0;
+  }
+  *len = k;
+  return out;
+}
+
+/* Ansible reads playbooks as UTF-8 (a BOM is allowed); libyaml would
+   decode UTF-16 by itself. */
+static void test_encodings(void) {
+  char *good = devkit_playbook("vm_list", "");
+  struct play p;
+  struct msg_err e = {{0}};
+  for (int be = 0; be <= 1; be++)
+    for (int bom = 0; bom <= 1; bom++) {
+      size_t len;
+      char *text = utf16(good, be, bom, &len);
+      int rc = play_parse(text, len, &p, &e);
+      ok(rc < 0, "a UTF-16%s playbook %s a BOM is refused", be ? "BE" : "LE",
+         bom ? "with" : "without");
+      if (rc == 0)
+        play_clear(&p);
+      free(text);
+    }
+  size_t n = strlen(good);
+  char *u32 = xcalloc(4 * n + 4, 1); /* UTF-32LE with its BOM */
+  memcpy(u32, "\xff\xfe\0\0", 4);
+  for (size_t i = 0; i < n; i++)
+    u32[4 + 4 * i] = good[i];
+  ok(play_parse(u32, 4 * n + 4, &p, &e) < 0, "a UTF-32 playbook is refused");
+  free(u32);
+  char *bom8 = xasprintf("\xef\xbb\xbf%s", good);
+  ok(parse(bom8, &p, &e) == 0, "a UTF-8 playbook with a BOM parses (%s)",
+     e.text);
+  play_clear(&p);
+  free(bom8);
+  free(good);
+}
+
 static void test_literals(void) {
   static const struct {
     const char *yaml;
@@ -145,5 +225,7 @@ int main(void) {
   test_devkit_shape();
   test_refused();
   test_literals();
+  test_var_names();
+  test_encodings();
   return tap_done();
 }

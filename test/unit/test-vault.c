@@ -162,25 +162,86 @@ static void test_password_files(void) {
 }
 
 static void test_read_vars(void) {
-  const char *pw[] = {DATA "vault_pass_empty_is_skipped_not",
-                      DATA "vault_pass.txt"};
+  const struct vault_pwfile pw[] = {
+      {DATA "vault_pass_empty_is_skipped_not", NULL},
+      {DATA "vault_pass.txt", NULL}};
+  struct acfg cfg = {0};
   struct vars v = {0};
   struct msg_err e = {{0}};
-  ok(vault_read_vars(DATA "vault-1.2.yml", pw + 1, 1, &v, &e) == 0,
+  ok(vault_read_vars(DATA "vault-1.2.yml", pw + 1, 1, &cfg, &v, &e) == 0,
      "vault_read_vars opens a 1.2 vault");
   ok_str(vars_get(&v, "proxmox_node"), "px-testing", "its proxmox_node");
   ok_str(vars_get(&v, "proxmox_api_token_secret"), SECRET, "its token secret");
   vars_clear(&v);
-  ok(vault_read_vars(DATA "plain.yml", NULL, 0, &v, &e) == 0 &&
+  ok(vault_read_vars(DATA "plain.yml", NULL, 0, &cfg, &v, &e) == 0 &&
          vars_get(&v, "proxmox_api_user") != NULL,
      "a plain vars file is read as is");
   vars_clear(&v);
-  ok(vault_read_vars(DATA "vault-1.1.yml", NULL, 0, &v, &e) < 0,
+  ok(vault_read_vars(DATA "vault-1.1.yml", NULL, 0, &cfg, &v, &e) < 0,
      "an encrypted vars file without a password is refused");
-  ok(vault_read_vars(DATA "vault-1.1.yml", pw, 2, &v, &e) < 0,
+  ok(vault_read_vars(DATA "vault-1.1.yml", pw, 2, &cfg, &v, &e) < 0,
      "a failing password source stops the search (like Ansible)");
   ok_clean(&e, "vault_read_vars");
   vars_clear(&v);
+}
+
+/* Opens FILE with one password labelled LABEL under the config TEXT and
+   the environment: 0 if it opens, -1 if not. */
+static int open_with(const char *file, const char *label, const char *text) {
+  struct acfg cfg = {0};
+  struct msg_err e = {{0}};
+  if (text && acfg_parse(&cfg, text, &e) < 0)
+    return -2;
+  struct vault_pwfile pw = {DATA "vault_pass.txt", label};
+  struct vars v = {0};
+  int rc = vault_read_vars(file, &pw, 1, &cfg, &v, &e);
+  vars_clear(&v);
+  acfg_clear(&cfg);
+  return rc;
+}
+
+/* vault_id_match (ANSIBLE_VAULT_ID_MATCH) and vault_identity, as
+   ansible-vault 2.14 behaves (checked against it): a 1.2 vault's label,
+   or the identity for a 1.1 vault, must be the password's. */
+static void test_id_match(void) {
+  static const char v11[] = DATA "vault-1.1.yml", v12[] = DATA "vault-1.2.yml";
+  unsetenv("ANSIBLE_VAULT_ID_MATCH");
+  unsetenv("ANSIBLE_VAULT_IDENTITY");
+  unsetenv("ANSIBLE_VAULT_IDENTITY_LIST");
+  ok(open_with(v12, "other", NULL) == 0,
+     "without vault_id_match any label's password is tried");
+  setenv("ANSIBLE_VAULT_ID_MATCH", "1", 1);
+  ok(open_with(v12, "other", NULL) < 0,
+     "ANSIBLE_VAULT_ID_MATCH: a password labelled otherwise is not tried");
+  ok(open_with(v12, "lab", NULL) == 0, "...the vault's own label is");
+  ok(open_with(v12, NULL, NULL) < 0,
+     "...an unlabelled password is 'default', not the vault's label");
+  ok(open_with(v11, NULL, NULL) == 0 && open_with(v11, "default", NULL) == 0,
+     "...a 1.1 vault's id is 'default'");
+  ok(open_with(v11, "lab", NULL) < 0, "...so a labelled password fails it");
+  setenv("ANSIBLE_VAULT_IDENTITY", "lab", 1);
+  ok(open_with(v12, NULL, NULL) == 0 && open_with(v11, NULL, NULL) == 0 &&
+         open_with(v11, "default", NULL) < 0,
+     "ANSIBLE_VAULT_IDENTITY relabels unlabelled passwords and 1.1 vaults");
+  unsetenv("ANSIBLE_VAULT_IDENTITY");
+  setenv("ANSIBLE_VAULT_ID_MATCH", "false", 1);
+  ok(open_with(v12, "other", NULL) < 0,
+     "any non-empty ANSIBLE_VAULT_ID_MATCH is on (it is a string setting)");
+  setenv("ANSIBLE_VAULT_ID_MATCH", "", 1);
+  ok(open_with(v12, "other", "[defaults]\nvault_id_match = 1\n") == 0,
+     "an empty ANSIBLE_VAULT_ID_MATCH is off and overrides the file");
+  unsetenv("ANSIBLE_VAULT_ID_MATCH");
+  ok(open_with(v12, "other", "[defaults]\nvault_id_match = yes\n") < 0,
+     "vault_id_match in ansible.cfg");
+  ok(open_with(v12, "other", "[defaults]\nvault_id_match = ''\n") == 0,
+     "vault_id_match = '' (unquoted: empty) is off");
+  setenv("ANSIBLE_VAULT_IDENTITY", "", 1);
+  ok(open_with(v11, NULL, NULL) < 0,
+     "an empty identity: a 1.1 vault has no id, no password is tried");
+  unsetenv("ANSIBLE_VAULT_IDENTITY");
+  setenv("ANSIBLE_VAULT_IDENTITY_LIST", "lab@" DATA "vault_pass.txt", 1);
+  ok(open_with(v11, NULL, NULL) < 0, "vault_identity_list is not followed");
+  unsetenv("ANSIBLE_VAULT_IDENTITY_LIST");
 }
 
 /* Our PBKDF2 must equal OpenSSL's for short, long (> 64 bytes) and empty
@@ -213,5 +274,6 @@ int main(void) {
   test_garbage();
   test_password_files();
   test_read_vars();
+  test_id_match();
   return tap_done();
 }

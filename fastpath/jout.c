@@ -202,10 +202,10 @@ static void put_string(struct writer *w, const char *str) {
       /* A byte that starts no valid sequence: jq writes U+FFFD; Python,
          whose text came through surrogateescape (argv, environment,
          paths), holds U+DC00 + the byte. */
-      cp = w->style != JOUT_PYTHON ? 0xfffd : 0xdc00 + c;
+      cp = w->style == JOUT_JQ ? 0xfffd : 0xdc00 + c;
       used = 1;
     }
-    if (w->style != JOUT_PYTHON) {
+    if (w->style == JOUT_JQ) {
       if (cp == 0xfffd && used == 1)
         puts_(w, "\xef\xbf\xbd");
       else
@@ -223,31 +223,6 @@ static void put_string(struct writer *w, const char *str) {
 
 /* ---- containers ------------------------------------------------------- */
 
-/* jq 1.6's default colours: null, false/true/numbers, strings, arrays and
-   objects; object keys; the reset. */
-#define JQ_COL(c) "\033[" c "m"
-#define JQ_FIELD JQ_COL("34;1")
-#define JQ_RESET JQ_COL("0")
-
-/* ITEM's colour in W's style, or NULL without colours. */
-static const char *colour(const struct writer *w, const cJSON *item) {
-  if (w->style != JOUT_JQ_COLOR)
-    return NULL;
-  if (cJSON_IsNull(item))
-    return JQ_COL("1;30");
-  if (cJSON_IsObject(item) || cJSON_IsArray(item))
-    return JQ_COL("1;39");
-  if (cJSON_IsString(item))
-    return JQ_COL("0;32");
-  return JQ_COL("0;39");
-}
-
-/* S, when not NULL. */
-static void put_opt(struct writer *w, const char *s) {
-  if (s)
-    puts_(w, s);
-}
-
 static int key_cmp(const void *a, const void *b) {
   const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
   return strcmp(x->string, y->string);
@@ -262,7 +237,7 @@ static void newline(struct writer *w, int depth) {
 }
 
 static const char *item_sep(const struct writer *w) {
-  return w->style != JOUT_PYTHON || w->indent > 0 ? "," : ", ";
+  return w->style == JOUT_JQ || w->indent > 0 ? "," : ", ";
 }
 
 static void put_value(struct writer *w, const cJSON *item, int depth);
@@ -280,38 +255,23 @@ static void put_container(struct writer *w, const cJSON *item, int depth) {
     kids[i++] = k;
   if (object && w->style == JOUT_PYTHON)
     qsort(kids, (size_t)n, sizeof *kids, key_cmp);
-  /* jq's colours: the container's around its punctuation, the key's and
-     the reset around each key, as jq 1.6's jv_dump_term lays them out */
-  const char *col = colour(w, item);
-  const char *reset = col ? JQ_RESET : NULL;
   puts_(w, object ? "{" : "[");
-  put_opt(w, object ? reset : NULL);
   for (i = 0; i < n; i++) {
-    if (i > 0) {
+    if (i > 0)
       puts_(w, item_sep(w));
-      put_opt(w, object ? reset : NULL);
-    }
     newline(w, depth + 1);
     if (object) {
-      put_opt(w, col ? JQ_FIELD : NULL);
       put_string(w, kids[i]->string);
-      put_opt(w, reset);
-      put_opt(w, col);
-      puts_(w, w->style == JOUT_PYTHON ? ": " : ":");
-      put_opt(w, reset);
+      puts_(w, w->style == JOUT_JQ ? ":" : ": ");
     }
     put_value(w, kids[i], depth + 1);
-    put_opt(w, col);
   }
   newline(w, depth);
-  put_opt(w, col);
   puts_(w, object ? "}" : "]");
   free(kids);
 }
 
 static void put_value(struct writer *w, const cJSON *item, int depth) {
-  const char *col = colour(w, item);
-  put_opt(w, col);
   if (cJSON_IsObject(item) || cJSON_IsArray(item))
     put_container(w, item, depth);
   else if (cJSON_IsString(item))
@@ -324,7 +284,6 @@ static void put_value(struct writer *w, const cJSON *item, int depth) {
     puts_(w, "false");
   else
     puts_(w, "null");
-  put_opt(w, col ? JQ_RESET : NULL);
 }
 
 int jout_write(struct buf *out, const cJSON *item, enum jout_style style,

@@ -8,10 +8,8 @@
 #include <cjson/cJSON.h>
 
 enum jout_style {
-  JOUT_PYTHON,  /* json.dumps(sort_keys=True, ensure_ascii=True, indent) */
-  JOUT_JQ,      /* jq 1.6 -c: compact, UTF-8 as is */
-  JOUT_JQ_COLOR /* jq 1.6 -c on a terminal: JOUT_JQ in its default colours
-                   (JQ_COLORS unset) */
+  JOUT_PYTHON, /* json.dumps(sort_keys=True, ensure_ascii=True, indent) */
+  JOUT_JQ      /* jq 1.6 -c: compact, UTF-8 as is */
 };
 
 /* Appends ITEM to OUT in STYLE.  JOUT_PYTHON writes object keys sorted

@@ -84,21 +84,13 @@ static void write_out(const struct buf *b) {
     die("cannot write to stdout: %s", strerror(errno));
 }
 
-/* How jq writes to our stdout: in its colours on a terminal. */
-static enum jout_style jq_style(void) {
-  static int tty = -1;
-  if (tty < 0)
-    tty = isatty(STDOUT_FILENO);
-  return tty ? JOUT_JQ_COLOR : JOUT_JQ;
-}
-
 /* ITEM as one `jq -c` line on stdout; with RAW, as `jq -r` prints it (a
    string's text as it is). */
 static void print_jq(const cJSON *item, bool raw) {
   struct buf b;
   buf_init(&b, 16 * 1024 * 1024);
   int rc = raw && cJSON_IsString(item) ? buf_puts(&b, item->valuestring)
-                                       : jout_write(&b, item, jq_style(), 0);
+                                       : jout_write(&b, item, JOUT_JQ, 0);
   if (rc < 0 || buf_puts(&b, "\n") < 0)
     die_oom();
   write_out(&b);
@@ -874,10 +866,6 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
   if (off != 0) {
     if (off > 0)
       msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=off");
-    return -1;
-  }
-  if (jq_style() == JOUT_JQ_COLOR && getenv("JQ_COLORS")) {
-    msg_err_set(e, "JQ_COLORS on a terminal: colours we do not reproduce");
     return -1;
   }
   const char *scripts = getenv("RANGE42_PROXMOX_API_SCRIPTS");

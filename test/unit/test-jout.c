@@ -204,51 +204,9 @@ static void test_limit(void) {
   cJSON_Delete(tree);
 }
 
-/* jq 1.6 -c on a terminal: its default colours, laid out as jq does
-   (taken from `jq -c .` run under script(1)). */
-static void test_jq_colour(void) {
-  cJSON *v = cJSON_Parse("{\"a\":[1,\"x\",null,true,{\"b\":false},-1.5],"
-                         "\"c\":{},\"d\":[],\"e\":\"\xc3\xa9\"}");
-  struct buf b;
-  buf_init(&b, 1 << 16);
-  ok(jout_write(&b, v, JOUT_JQ_COLOR, 0) == 0, "coloured output written");
-  ok_str(b.data,
-         "\033[1;39m{\033[0m"
-         "\033[34;1m\"a\"\033[0m"
-         "\033[1;39m:\033[0m"
-         "\033[1;39m[\033[0;39m1\033[0m"
-         "\033[1;39m,\033[0;32m\"x\"\033[0m"
-         "\033[1;39m,\033[1;30mnull\033[0m"
-         "\033[1;39m,\033[0;39mtrue\033[0m"
-         "\033[1;39m,\033[1;39m{\033[0m"
-         "\033[34;1m\"b\"\033[0m"
-         "\033[1;39m:\033[0m"
-         "\033[0;39mfalse\033[0m"
-         "\033[1;39m\033[1;39m}\033[0m"
-         "\033[1;39m,\033[0;39m-1.5\033[0m"
-         "\033[1;39m\033[1;39m]\033[0m"
-         "\033[1;39m,\033[0m"
-         "\033[34;1m\"c\"\033[0m"
-         "\033[1;39m:\033[0m"
-         "\033[1;39m{}\033[0m"
-         "\033[1;39m,\033[0m"
-         "\033[34;1m\"d\"\033[0m"
-         "\033[1;39m:\033[0m"
-         "\033[1;39m[]\033[0m"
-         "\033[1;39m,\033[0m"
-         "\033[34;1m\"e\"\033[0m"
-         "\033[1;39m:\033[0m"
-         "\033[0;32m\"é\"\033[0m"
-         "\033[1;39m\033[1;39m}\033[0m",
-         "jq's colours on a terminal");
-  buf_free(&b);
-  cJSON_Delete(v);
-}
-
 int main(void) {
   test_python();
   test_jq();
-  test_jq_colour();
   test_numbers();
   test_surrogateescape();
   test_limit();

@@ -40,12 +40,19 @@ static const struct dkid_set all_sets[] = {
 };
 
 /* What the entry scripts run through PATH on the paths the runner
-   answers (JSON output): other entry scripts, then helpers.  The same
-   list as test/fixtures/devkit-digests.sh's. */
+   answers (JSON output): other entry scripts (rows of shim/scripts.def),
+   then helpers (test/fixtures/devkit-digests.sh's HELPERS). */
 const char *const dkid_helpers[] = {
     "proxmox_vm.list.to.jsons.sh",
     "proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh",
     "proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh",
+    "proxmox_vm.list_running.to.jsons.sh",
+    "proxmox_vm.list_stopped.to.jsons.sh",
+    "proxmox_vm.list_paused.to.jsons.sh",
+    "proxmox_vm.list_running_and_extract_vm_id.to.text.sh",
+    "proxmox_lxc.list.to.jsons.sh",
+    "proxmox_lxc.vm_id.list_lxc_and_extract_vm_name.to.jsons.sh",
+    "proxmox_snapshot_lxc.vm_id.list_snapshot.to.jsons.sh",
     "proxmox__inc.warmup_checks.sh",
     "proxmox__inc.warmup_checks_stdin.sh",
     "proxmox__inc.basic_vm_actions_warmup_checks.to.sh",
@@ -55,8 +62,10 @@ const char *const dkid_helpers[] = {
     "devkit_transform.jsons.remove_key.to.jsons.sh",
     "devkit_transform.jsons.key_field_greper.to.jsons.sh",
     "devkit_transform.jsons.key_field_int_select.to.jsons.sh",
+    "devkit_transform.jsons.key_field_select.to.jsons.sh",
     "devkit_utils.text.echo_error.to.text.to.stderr.sh",
     "devkit_utils.text.echo_trace.to.text.to.stderr.sh",
+    "devkit_utils.text.echo_pass.to.text.to.stderr.sh",
     NULL};
 
 size_t dkid_sets(const struct dkid_set **sets) {

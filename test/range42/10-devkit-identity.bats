@@ -61,6 +61,31 @@ answered() {
     answered proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh 101
 }
 
+@test "each entry script of issue 11 of the real devkit is recognised and answered" {
+    answered proxmox_vm.list_running.to.jsons.sh px-testing
+    answered proxmox_vm.list_stopped.to.jsons.sh px-testing
+    answered proxmox_vm.list_paused.to.jsons.sh px-testing
+    answered proxmox_vm.list_running_and_extract_vm_id.to.text.sh px-testing
+    answered proxmox_vm.start_all_vms.to.jsons.sh px-testing
+    answered proxmox_vm.stop_force_all_vms.to.jsons.sh px-testing
+    answered proxmox_vm.resume_all_vms.to.jsons.sh px-testing
+    r42_run shim script -qec 'proxmox_vm.pause_all_vms.to.jsons.sh' /dev/null
+    assert_match "$output" "fast path: proxmox_vm.pause_all_vms.to.jsons.sh via the Proxmox API"
+    answered proxmox_vm.vm_id.delete.to.jsons.sh 105
+    answered proxmox_lxc.list.to.jsons.sh px-testing
+    answered proxmox_lxc.vm_id.list_lxc_and_extract_vm_name.to.jsons.sh 200
+    answered proxmox_lxc.vm_id.start.to.jsons.sh 201
+    answered proxmox_lxc.vm_id.pause.to.jsons.sh 201
+    answered proxmox_lxc.vm_id.resume.to.jsons.sh 201
+    answered proxmox_lxc.vm_id.stop.to.jsons.sh 201
+    answered proxmox_lxc.vm_id.stop_force.to.jsons.sh 200
+    answered proxmox_lxc.vm_id.delete.to.jsons.sh 203
+    answered proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh '{"vm_id":200,"lxc_snapshot_name":"s1"}'
+    answered proxmox_snapshot_lxc.vm_id.list_snapshot.to.jsons.sh 200
+    answered proxmox_snapshot_lxc.vm_id.revert_snapshot.to.jsons.sh 200
+    answered proxmox_snapshot_lxc.vm_id.delete_snapshot.to.jsons.sh 200
+}
+
 @test "a copy of a real script with one more command runs itself" {
     local copy="$BATS_TEST_TMPDIR/copy"
     mkdir -p "$copy"

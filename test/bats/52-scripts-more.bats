@@ -148,9 +148,9 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
 }
 
 @test "*_all_vms: every VM of the state list, each task waited for (no sleep)" {
-    compare_levels "" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh box'
+    compare_levels "" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh "box-0[01]"'
     assert_eq "$(sim_vm 103 status)/$(sim_vm 105 status)/$(sim_vm 101 status)" running/running/stopped
-    compare_levels "" 'echo px-testing | proxmox_vm.stop_force_all_vms.to.jsons.sh'
+    compare_levels "" 'echo px-testing | proxmox_vm.stop_force_all_vms.to.jsons.sh admin'
     compare_levels "$PAUSE_104" 'echo px-testing | proxmox_vm.resume_all_vms.to.jsons.sh "student|vuln"'
     ACTION=x compare_levels "" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh --json'
     # pause_all reads stdin first: from a terminal, its list gets the vault's node
@@ -275,13 +275,14 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
 }
 
 @test "--text, -h and wrong arguments run the real scripts" {
+    # (one --text only: the real script then runs real ansible)
     for cmd in 'echo 201 | proxmox_lxc.vm_id.start.to.jsons.sh --text' \
                'proxmox_lxc.vm_id.resume.to.jsons.sh -h </dev/null' \
                'proxmox_vm.vm_id.delete.to.jsons.sh -h </dev/null' \
-               'echo px-testing | proxmox_vm.list_running.to.jsons.sh --text' \
+               'echo px-testing | proxmox_vm.list_running.to.jsons.sh -x' \
                'echo px-testing | proxmox_vm.list_paused.to.jsons.sh -x' \
-               'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh --text' \
-               'echo 200 | proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh --text'; do
+               'proxmox_vm.start_all_vms.to.jsons.sh --help' \
+               'echo 200 | proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh -x'; do
         r42_run shim bash -c "$cmd"
         assert_match "$stderr" "running the real proxmox_.*: (help|argument)" "$cmd"
     done

@@ -19,11 +19,17 @@ struct fb {
   bool eof;         /* ...and fd 0 reached end of file */
   bool regular;     /* fd 0 is a regular file, read in place */
   off_t base;       /* ...from this offset */
+  int kind;         /* its enum match_kind, handed back on fall-back */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in
    traces.  The strings are borrowed. */
 void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
+
+/* Makes the runner undumpable (no core file, no ptrace by others) and its
+   core size limit 0, before it reads any secret; fb_exec() restores the
+   limit for the real program (execve makes it dumpable again). */
+void fb_protect(void);
 
 /* Frees what FB read. */
 void fb_clear(struct fb *fb);
@@ -41,9 +47,10 @@ int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
 /* Announces the fall-back with WHY (a trace line, unless WHY is NULL),
    puts back any stdin bytes taken (a pipe that yields the same bytes, then
    whatever was left unread), and execs the original program with the
-   original argv and environment, bypassing the preloaded hooks.  Does not
-   return: if the exec fails, prints why and exits 126 or 127 as a shell
-   would. */
+   original argv and environment, bypassing the preloaded hooks, with the
+   pass marker that keeps the shim from sending it back (handback.h).
+   Does not return: if the exec fails, prints why and exits 126 or 127 as a
+   shell would. */
 R42_NORETURN void fb_exec(struct fb *fb, const char *why);
 
 /* fb_exec(), but the program's stdin starts SKIP bytes into what was read

@@ -78,10 +78,13 @@ $(SO): $(SHIM_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
-$(WRAPPER): shim/wrapper.c VERSION Makefile
+WRAPPER_SRC := shim/wrapper.c shim/reroute.c shim/match.c shim/pass.c
+
+$(WRAPPER): $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(abspath $(SO))"' $< -o $@
+	  -DR42_LIB_PATH='"$(abspath $(SO))"' \
+	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(WRAPPER_SRC) -o $@
 
 $(SNIPPET): contrib/range42-context.sh.in
 	@mkdir -p $(dir $@)
@@ -98,9 +101,10 @@ $(INST)/libr42intercept.so: $(SHIM_SRC) $(SHIM_HDR) Makefile $(INST)/prefix
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
 
-$(INST)/r42intercept: shim/wrapper.c VERSION Makefile $(INST)/prefix
+$(INST)/r42intercept: $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile $(INST)/prefix
 	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' $< -o $@
+	  -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
+	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(WRAPPER_SRC) -o $@
 
 $(INST)/range42-context.sh: contrib/range42-context.sh.in $(INST)/prefix
 	sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@

@@ -72,10 +72,36 @@ static int core_path(char *buf, size_t size, const char *argv0) {
   return len > 0 && (size_t)len < size ? 0 : -1;
 }
 
+/* Loads the core beside this program (ARGV0: its path, when /proc is not
+   there).  Returns its entry point, or NULL with WHY (SIZE bytes) set. */
+static core_main_fn load_core(const char *argv0, char *why, size_t size) {
+  char path[PATH_MAX];
+  if (core_path(path, sizeof path, argv0) < 0) {
+    snprintf(why, size, "cannot find " FRONT_CORE);
+    return NULL;
+  }
+  void *core = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  core_main_fn entry =
+      core ? (core_main_fn)(uintptr_t)dlsym(core, "r42_runner_main") : NULL;
+  if (!entry) {
+    const char *err = dlerror();
+    snprintf(why, size, "cannot load the runner's core: %s", err ? err : path);
+  }
+  return entry;
+}
+
 int main(int argc, char **argv) {
+  char why[PATH_MAX + 128];
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     puts("r42intercept-runner " R42_VERSION);
     return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--check") == 0) {
+    /* Loads the core as a call would: for installers (and make bench). */
+    if (load_core(argv[0], why, sizeof why))
+      return 0;
+    fprintf(stderr, "r42intercept-runner: %s\n", why);
+    return 1;
   }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
@@ -84,24 +110,14 @@ int main(int argc, char **argv) {
   struct call c = {argv[2], argv + 3, MATCH_NONE, NULL};
   c.kind = (int)match_exec(c.path, c.argv, &prog);
   c.name = match_basename(c.argv[prog]);
-  char why[PATH_MAX + 128];
   int fd = closed_std_fd();
   if (fd >= 0) {
     /* Whatever the runner opened would take its number. */
     snprintf(why, sizeof why, "file descriptor %d is closed", fd);
     hand_back(&c, why);
   }
-  char path[PATH_MAX];
-  if (core_path(path, sizeof path, argv[0]) < 0)
-    hand_back(&c, "cannot find " FRONT_CORE);
-  void *core = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  core_main_fn entry =
-      core ? (core_main_fn)(uintptr_t)dlsym(core, "r42_runner_main") : NULL;
-  if (!entry) {
-    const char *err = dlerror();
-    snprintf(why, sizeof why, "cannot load the runner's core: %s",
-             err ? err : path);
+  core_main_fn entry = load_core(argv[0], why, sizeof why);
+  if (!entry)
     hand_back(&c, why);
-  }
   return entry(argc, argv);
 }

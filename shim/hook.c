@@ -149,21 +149,6 @@ static void exec_as_shell_script(const char *file, char *const argv[],
   }
 }
 
-/* Writes DIR/FILE (DIR of length DIRLEN, "" meaning the current
-   directory) into BUF of SIZE bytes.  Returns 0, or -1 if it is too long. */
-static int join_path(char *buf, size_t size, const char *dir, size_t dirlen,
-                     const char *file) {
-  size_t flen = strlen(file);
-  if (dirlen + 1 + flen + 1 > size)
-    return -1;
-  memcpy(buf, dir, dirlen);
-  size_t at = dirlen;
-  if (dirlen > 0)
-    buf[at++] = '/';
-  memcpy(buf + at, file, flen + 1);
-  return 0;
-}
-
 /* The exec*p search, as glibc does it: each PATH entry in turn; EACCES is
    remembered and the search goes on; ENOENT, ENOTDIR, ESTALE, ENODEV and
    ETIMEDOUT go on; any other error stops it; ENOEXEC runs the file with
@@ -179,7 +164,7 @@ static int search_path(const char *file, char *const argv[],
   char buf[PATH_MAX];
   for (const char *dir = path;; dir++) {
     const char *end = strchrnul(dir, ':');
-    if (join_path(buf, sizeof buf, dir, (size_t)(end - dir), file) == 0) {
+    if (reroute_join(buf, sizeof buf, dir, (size_t)(end - dir), file) == 0) {
       sys_execve(buf, argv, envp);
       if (errno == ENOEXEC && shell_fallback)
         exec_as_shell_script(buf, argv, envp);
@@ -206,20 +191,6 @@ static int search_path(const char *file, char *const argv[],
   return -1;
 }
 
-/* First executable FILE along PATH, written into BUF; 0 or -1. */
-static int resolve_in_path(char *buf, size_t size, const char *file,
-                           const char *path) {
-  for (const char *dir = path;; dir++) {
-    const char *end = strchrnul(dir, ':');
-    if (join_path(buf, size, dir, (size_t)(end - dir), file) == 0 &&
-        reroute_executable(buf))
-      return 0;
-    if (*end == '\0')
-      return -1;
-    dir = end;
-  }
-}
-
 /* ---- the exec family -------------------------------------------------- */
 
 /* What an exec hook does before the real exec: nothing for a program that
@@ -239,7 +210,7 @@ static void plan_exec(struct env_plan *plan, const char *file,
     char resolved[PATH_MAX];
     const char *path = file;
     if (search)
-      path = resolve_in_path(resolved, sizeof resolved, file, search) == 0
+      path = reroute_resolve(resolved, sizeof resolved, file, search) == 0
                  ? resolved
                  : NULL;
     if (path && reroute_executable(path) &&
@@ -506,7 +477,7 @@ HOOK_API int posix_spawnp(pid_t *pid, const char *file,
     const char *path = file;
     if (!strchr(file, '/')) {
       const char *search = reroute_getenv(environ, "PATH");
-      path = resolve_in_path(resolved, sizeof resolved, file,
+      path = reroute_resolve(resolved, sizeof resolved, file,
                              search ? search : HOOK_DEFAULT_PATH) == 0
                  ? resolved
                  : NULL;

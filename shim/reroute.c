@@ -44,6 +44,32 @@ int reroute_count(char *const argv[]) {
   return n;
 }
 
+int reroute_join(char *buf, size_t size, const char *dir, size_t dirlen,
+                 const char *file) {
+  size_t flen = strlen(file);
+  if (dirlen + 1 + flen + 1 > size)
+    return -1;
+  memcpy(buf, dir, dirlen);
+  size_t at = dirlen;
+  if (dirlen > 0)
+    buf[at++] = '/';
+  memcpy(buf + at, file, flen + 1);
+  return 0;
+}
+
+int reroute_resolve(char *buf, size_t size, const char *file,
+                    const char *path) {
+  for (const char *dir = path;; dir++) {
+    const char *end = strchrnul(dir, ':');
+    if (reroute_join(buf, size, dir, (size_t)(end - dir), file) == 0 &&
+        reroute_executable(buf))
+      return 0;
+    if (*end == '\0')
+      return -1;
+    dir = end;
+  }
+}
+
 int reroute_executable(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0)

@@ -2,6 +2,8 @@
 #ifndef R42_REROUTE_H
 #define R42_REROUTE_H
 
+#include <stddef.h>
+
 /* Longer command lines are never ours (the runner's argv is built on the
    stack): they are passed on untouched. */
 #define REROUTE_MAX_ARGS 4096
@@ -11,6 +13,17 @@ const char *reroute_getenv(char *const envp[], const char *name);
 
 /* Number of entries of ARGV, counting at most REROUTE_MAX_ARGS + 1. */
 int reroute_count(char *const argv[]);
+
+/* Writes DIR/FILE (DIR of length DIRLEN, "" meaning the current
+   directory) into BUF of SIZE bytes.  Returns 0, or -1 if it is too long. */
+int reroute_join(char *buf, size_t size, const char *dir, size_t dirlen,
+                 const char *file);
+
+/* The first executable FILE along PATH (a colon-separated list), written
+   into BUF of SIZE bytes, as the exec*p family would run it.  Returns 0,
+   or -1 when there is none. */
+int reroute_resolve(char *buf, size_t size, const char *file,
+                    const char *path);
 
 /* 1 if PATH names an executable regular file (the check the kernel would
    make), else 0 with errno set (EACCES for a directory). */

@@ -1,12 +1,18 @@
 /* wrapper.c: r42intercept, the command-line wrapper: runs COMMAND with
  * libr42intercept.so first in LD_PRELOAD (kept once, other entries kept),
  * as eatmydata or faketime do.  A devkit script, ansible-playbook or
- * ansible-vault view given as COMMAND is answered at its own level by the
- * library's constructor (self.c); any other COMMAND runs with the library
- * preloaded, so its children are.  libc only. */
+ * ansible-vault view given as COMMAND is handed to the runner at once, as
+ * the exec hooks would (the library's constructor would do it one exec
+ * later); any other COMMAND runs with the library preloaded, so its
+ * children are.  libc only. */
 #define _GNU_SOURCE
+#include "match.h"
+#include "pass.h"
+#include "reroute.h"
+
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +66,39 @@ static int has_entry(const char *list, const char *lib) {
     p += strspn(p, " :");
   }
   return 0;
+}
+
+extern char **environ;
+
+/* Execs the runner for ARGV (ARGV[0] the command, looked up in PATH as
+   execvp would) when the command is ours.  Returns when it is not, or when
+   the runner could not start: then (said in a trace line) with a pass
+   marker first in the environment, so that the library's constructor in
+   the command does not try again. */
+static void hand_to_runner(char **argv) {
+  int prog;
+  enum match_kind kind = match_exec(argv[0], argv, &prog);
+  if (kind == MATCH_NONE)
+    return;
+  char resolved[PATH_MAX];
+  const char *path = argv[0];
+  if (!strchr(path, '/')) {
+    const char *search = getenv("PATH");
+    if (reroute_resolve(resolved, sizeof resolved, path,
+                        search ? search : "/bin:/usr/bin") < 0)
+      return;
+    path = resolved;
+  }
+  if (!reroute_executable(path) ||
+      reroute_exec(path, argv, environ, prog) == 0)
+    return;
+  static char marker[PASS_MAX];
+  char **env = malloc((pass_count(environ) + 2) * sizeof *env);
+  if (!env)
+    return;
+  pass_format(marker, (long)getpid(), kind);
+  pass_env(env, environ, marker);
+  environ = env;
 }
 
 /* LD_PRELOAD with LIB in front, unless it is there already.  Returns 0,
@@ -120,6 +159,8 @@ int main(int argc, char **argv) {
   } else if (preload(R42_LIB_PATH) < 0) {
     perror("r42intercept: setenv");
     return EXIT_WRAPPER;
+  } else {
+    hand_to_runner(argv + optind);
   }
   execvp(argv[optind], argv + optind);
   int err = errno;

@@ -169,7 +169,9 @@ uninstall:
 
 # The unit tests, then every integration test with the runner (its front
 # and the core it loads) built with AddressSanitizer+UBSan (the shim itself
-# is loaded into every process and cannot be).  A sanitizer report fails the test that triggered it.
+# is loaded into every process and cannot be).  disable_coredump=0: ASan
+# would set the core size limit to 0 before main, which the runner then
+# passes on to the real program; the runner sets it to 0 itself.  A sanitizer report fails the test that triggered it.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit build-asan/r42intercept-runner \
@@ -177,7 +179,7 @@ check-asan:
 	@bash test/run-unit.sh build-asan
 	$(MAKE) all
 	R42INTERCEPT_RUNNER=$(CURDIR)/build-asan/r42intercept-runner \
-	  ASAN_OPTIONS=verify_asan_link_order=0 \
+	  ASAN_OPTIONS=verify_asan_link_order=0:disable_coredump=0 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bats test/bats
 
 # The unit tests under valgrind, then the integration tests of the two

@@ -7,6 +7,7 @@
 
 #include "../shim/pass.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -14,9 +15,20 @@
 
 extern char **environ;
 
+/* 1 when libr42intercept.so is loaded in this process: then it is in the
+   real program too (same LD_PRELOAD, same /etc/ld.so.preload), and its
+   constructor there takes the marker out. */
+static int shim_loaded(void) {
+  void *shim = dlopen("libr42intercept.so", RTLD_LAZY | RTLD_NOLOAD);
+  if (!shim)
+    return 0;
+  dlclose(shim);
+  return 1;
+}
+
 int hb_exec(const char *path, char **argv, int kind) {
   char marker[PASS_MAX];
-  int preloaded = pass_preloaded(getenv("LD_PRELOAD"));
+  int preloaded = shim_loaded();
   if (preloaded)
     pass_format(marker, (long)getpid(), kind);
   char **env = malloc((pass_count(environ) + 2) * sizeof *env);

@@ -1,6 +1,7 @@
 /* pass.c: the pass marker.  When the runner falls back, it execs the real
  * program with "R42INTERCEPT_PASS=<its pid>:<kind>" as the first entry of
- * the environment (only when libr42intercept.so is preloaded there).  The
+ * the environment (only when libr42intercept.so is loaded, so that it is
+ * there to take it out).  The
  * pid stays the same across execve, so the shim's constructor in the real
  * program knows that the runner already had its turn: it takes the entry
  * out of the environment and does not re-route the call (self.c; hook.c
@@ -10,7 +11,6 @@
 #include "pass.h"
 
 #define PASS_PREFIX PASS_VAR "="
-#define PASS_LIB "libr42intercept.so"
 
 /* The rest of S after PREFIX, or NULL. */
 static const char *after(const char *s, const char *prefix) {
@@ -92,21 +92,4 @@ size_t pass_env(char **out, char *const *env, char *marker) {
       out[n++] = env[i];
   out[n] = 0;
   return n;
-}
-
-int pass_preloaded(const char *list) {
-  if (!list)
-    return 0;
-  for (const char *p = list; *p;) {
-    const char *start = p, *base = p;
-    for (; *p && *p != ' ' && *p != ':'; p++)
-      if (*p == '/')
-        base = p + 1;
-    const char *rest = p > start ? after(base, PASS_LIB) : 0;
-    if (rest && rest == p)
-      return 1;
-    while (*p == ' ' || *p == ':')
-      p++;
-  }
-  return 0;
 }

@@ -29,8 +29,4 @@ size_t pass_env(char **out, char *const *env, char *marker);
 /* Number of entries of the NULL-terminated ENV (0 for NULL). */
 size_t pass_count(char *const *env);
 
-/* 1 when the LD_PRELOAD value LIST (entries separated by spaces or
-   colons) names a file called libr42intercept.so, else 0. */
-int pass_preloaded(const char *list);
-
 #endif

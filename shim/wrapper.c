@@ -146,7 +146,10 @@ int main(int argc, char **argv) {
     usage(stderr);
     return EXIT_WRAPPER;
   }
-  if (quiet && setenv("R42INTERCEPT_QUIET", "1", 1) < 0) {
+  const char *q = getenv("R42INTERCEPT_QUIET");
+  if (q && strcmp(q, "1") == 0)
+    quiet = 1;
+  else if (quiet && setenv("R42INTERCEPT_QUIET", "1", 1) < 0) {
     perror("r42intercept: setenv");
     return EXIT_WRAPPER;
   }

@@ -65,15 +65,24 @@ static int has_slash(const char *s) {
   return 0;
 }
 
+static int same(const char *a, const char *b) {
+  while (*a && *a == *b)
+    a++, b++;
+  return *a == *b;
+}
+
 /* The program to name to the runner, so that it classifies the call as
    match_exec() did here and can exec it again unchanged on fall-back: the
    interpreter path the kernel put in argv[0] for a script, else the path
-   the caller gave execve, else /proc/self/exe's target (in BUF). */
+   the caller gave execve (when it is that program, not a script), else
+   /proc/self/exe's target (in BUF). */
 static const char *own_program(char *buf, size_t size, const char *argv0) {
   if (has_slash(argv0) && reroute_executable(argv0))
     return argv0;
   const char *execfn = (const char *)getauxval(AT_EXECFN);
-  if (execfn && has_slash(execfn) && reroute_executable(execfn))
+  if (execfn && has_slash(execfn) &&
+      same(match_basename(execfn), match_basename(argv0)) &&
+      reroute_executable(execfn))
     return execfn;
   ssize_t n = readlink("/proc/self/exe", buf, size - 1);
   if (n <= 0)

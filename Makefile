@@ -1,5 +1,6 @@
-# r42intercept: libr42intercept.so (the preloaded shim) and
-# r42intercept-runner (the fast path it execs).  `make help` lists targets.
+# r42intercept: libr42intercept.so (the preloaded shim), r42intercept-runner
+# (the libc-only front it execs) with r42intercept-core.so (the fast path the
+# front loads), and the r42intercept wrapper.  `make help` lists targets.
 
 PREFIX   ?= /usr
 LIBDIR   ?= $(PREFIX)/lib/r42intercept
@@ -7,6 +8,7 @@ BINDIR   ?= $(PREFIX)/bin
 DOCDIR   ?= $(PREFIX)/share/doc/r42intercept
 DESTDIR  ?=
 BUILD    ?= build
+VERSION  := $(shell cat VERSION)
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -16,32 +18,41 @@ PKGS     := libcurl libcjson libsodium yaml-0.1 libssl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
-RUNNER_SRC := $(filter-out fastpath/main.c,$(wildcard fastpath/*.c)) shim/match.c
+RUNNER_SRC := $(filter-out fastpath/main.c fastpath/front.c,$(wildcard fastpath/*.c)) \
+              shim/match.c shim/pass.c
 RUNNER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(RUNNER_SRC))
-SHIM_SRC   := shim/hook.c shim/match.c
+FRONT_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,fastpath/front.c fastpath/msg.c \
+              fastpath/handback.c shim/match.c shim/pass.c)
+SHIM_SRC   := shim/hook.c shim/self.c shim/reroute.c shim/match.c shim/pass.c
+SHIM_HDR   := shim/match.h shim/scripts.def shim/pass.h shim/reroute.h shim/self.h
 UNIT_SRC   := $(wildcard test/unit/test-*.c)
 UNIT_BIN   := $(patsubst test/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
 SO         := $(BUILD)/libr42intercept.so
 RUNNER     := $(BUILD)/r42intercept-runner
+CORE       := $(BUILD)/r42intercept-core.so
+WRAPPER    := $(BUILD)/r42intercept
+SNIPPET    := $(BUILD)/range42-context.sh
+INST       := $(BUILD)/install
 
 # The shim: libc only, hidden symbols but the hooks, lazy binding (nothing
-# resolved at load that no hook needs), no start files: no constructor,
-# nothing run at load.
+# resolved at load that no hook needs), no start files; its one constructor
+# (shim/self.c) calls into libc only for a program that is ours.
 SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan check-range42 format fuzz fuzz-build soak
+        check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE
 
-all: $(SO) $(RUNNER)
+all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET)
 
 help:
-	@echo "make            build $(SO) and $(RUNNER)"
+	@echo "make            build $(SO), $(RUNNER), $(CORE), $(WRAPPER)"
 	@echo "make demo       install missing Debian packages, build, run the demo"
 	@echo "make test       every test (unit + integration); ends 'N passed, N failed'"
 	@echo "make bench      benchmarks (writes bench/results.md)"
-	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) (PREFIX=$(PREFIX))"
+	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) and $(BINDIR) (PREFIX=$(PREFIX))"
+	@echo "make uninstall  remove what make install put in place"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
 	@echo "make fuzz       build the libFuzzer targets (clang, ASan+UBSan) and run each"
 	@echo "                for FUZZ_SECONDS (default $(FUZZ_SECONDS)); make test runs each for"
@@ -50,23 +61,61 @@ help:
 	@echo "                against the simulator; fds and RSS must stay flat (a few minutes)"
 	@echo "make check-range42   checks against the real devkit (R42_REF_DEVKIT=/work/ref/devkit)"
 
-$(BUILD)/obj/%.o: %.c
+# The runner's objects are position-independent (they make the core, a
+# shared object) with hidden symbols (the core exports one entry point).
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
+	  -DR42_VERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
-$(RUNNER): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+$(BUILD)/obj/fastpath/front.o: VERSION
 
-$(SO): $(SHIM_SRC) shim/match.h shim/scripts.def Makefile
+# The front: libc only, so that it starts whatever is missing; it dlopen()s
+# the core beside it.
+$(RUNNER): $(FRONT_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@
+
+$(CORE): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-soname,r42intercept-core.so \
+	  $^ -o $@ $(PKG_LIBS) -lm
+
+$(SO): $(SHIM_SRC) $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
-# Installed copy: the same shim with the installed runner path built in.
-$(BUILD)/install/libr42intercept.so: $(SHIM_SRC) shim/match.h shim/scripts.def Makefile
+WRAPPER_SRC := shim/wrapper.c shim/reroute.c shim/match.c shim/pass.c
+
+$(WRAPPER): $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile
 	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
+	  -DR42_LIB_PATH='"$(abspath $(SO))"' \
+	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(WRAPPER_SRC) -o $@
+
+$(SNIPPET): contrib/range42-context.sh.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@LIBDIR@|$(abspath $(BUILD))|g' -e 's|@DOCDIR@|$(abspath $(BUILD))|g' $< >$@
+
+# The installed copies have LIBDIR built in.  $(INST)/prefix records the
+# LIBDIR they were built for and is rewritten only when it changes, so that
+# `make install PREFIX=...` after another prefix rebuilds them.
+$(INST)/prefix: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' >$@
+
+$(INST)/libr42intercept.so: $(SHIM_SRC) $(SHIM_HDR) Makefile $(INST)/prefix
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
+
+$(INST)/r42intercept: $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile $(INST)/prefix
+	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
+	  -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
+	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(WRAPPER_SRC) -o $@
+
+$(INST)/range42-context.sh: contrib/range42-context.sh.in $(INST)/prefix
+	sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+
+FORCE:
 
 $(BUILD)/unit/test-%: test/unit/test-%.c $(RUNNER_OBJ) test/unit/tap.h
 	@mkdir -p $(dir $@)
@@ -96,10 +145,7 @@ $(BUILD)/gen/dkid_fixtures.inc: $(BUILD)/progs/dkid-digest \
 	  bash test/fixtures/devkit-digests.sh --dir test/fixtures/devkit >$@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/obj/fastpath/dkid.o: fastpath/dkid.c $(BUILD)/gen/dkid_fixtures.inc
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -I$(BUILD)/gen -MMD -MP \
-	  -c $< -o $@
+$(BUILD)/obj/fastpath/dkid.o: $(BUILD)/gen/dkid_fixtures.inc
 
 unit: $(UNIT_BIN) $(PROGS)
 
@@ -124,30 +170,41 @@ bench: deps all unit $(BUILD)/bench/execbench $(BUILD)/bench/empty.so
 deps:
 	@bash contrib/deps.sh
 
-install: $(BUILD)/install/libr42intercept.so $(RUNNER)
+DOCS := README.md contrib/ci-example.yml
+
+install: $(INST)/libr42intercept.so $(INST)/r42intercept \
+         $(INST)/range42-context.sh $(RUNNER) $(CORE)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(BUILD)/install/libr42intercept.so $(DESTDIR)$(LIBDIR)/
-	install -m 0755 $(RUNNER) $(DESTDIR)$(LIBDIR)/
-	install -m 0644 README.md contrib/range42-context.sh contrib/ci-example.yml $(DESTDIR)$(DOCDIR)/
-	sed 's|@LIBDIR@|$(LIBDIR)|' contrib/r42intercept.in > $(DESTDIR)$(BINDIR)/r42intercept
-	chmod 0755 $(DESTDIR)$(BINDIR)/r42intercept
+	install -m 0755 $(INST)/libr42intercept.so $(RUNNER) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(CORE) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(INST)/r42intercept $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DOCS) $(INST)/range42-context.sh $(DESTDIR)$(DOCDIR)/
 
+# Removes every file install put, then each directory it made that is now
+# empty, up to $(PREFIX).
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libr42intercept.so \
-	  $(DESTDIR)$(LIBDIR)/r42intercept-runner $(DESTDIR)$(BINDIR)/r42intercept
-	rm -rf $(DESTDIR)$(DOCDIR)
-	-rmdir $(DESTDIR)$(LIBDIR)
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libr42intercept.so \
+	  r42intercept-runner r42intercept-core.so) $(DESTDIR)$(BINDIR)/r42intercept \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) range42-context.sh)
+	@for d in $(LIBDIR) $(DOCDIR) $(BINDIR); do \
+	  while rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
+	    d="$${d%/*}"; case "$$d/" in "$(PREFIX)"/*) ;; *) break ;; esac; \
+	  done; \
+	done
 
-# The unit tests, then every integration test with the runner built with
-# AddressSanitizer+UBSan (the shim itself is loaded into every process and
-# cannot be).  A sanitizer report fails the test that triggered it.
+# The unit tests, then every integration test with the runner (its front
+# and the core it loads) built with AddressSanitizer+UBSan (the shim itself
+# is loaded into every process and cannot be).  disable_coredump=0: ASan
+# would set the core size limit to 0 before main, which the runner then
+# passes on to the real program; the runner sets it to 0 itself.  A sanitizer report fails the test that triggered it.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 check-asan:
-	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit build-asan/r42intercept-runner
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit build-asan/r42intercept-runner \
+	  build-asan/r42intercept-core.so
 	@bash test/run-unit.sh build-asan
 	$(MAKE) all
 	R42INTERCEPT_RUNNER=$(CURDIR)/build-asan/r42intercept-runner \
-	  ASAN_OPTIONS=verify_asan_link_order=0 \
+	  ASAN_OPTIONS=verify_asan_link_order=0:disable_coredump=0 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bats test/bats
 
 # The unit tests under valgrind, then the integration tests of the two
@@ -179,12 +236,9 @@ FUZZ_BIN := $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/%,\
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARN) \
-	  $(PKG_CFLAGS) -MMD -MP -c $< -o $@
-
-$(FUZZ_BUILD)/obj/fastpath/dkid.o: fastpath/dkid.c $(BUILD)/gen/dkid_fixtures.inc
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARN) \
 	  $(PKG_CFLAGS) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/obj/fastpath/dkid.o: $(BUILD)/gen/dkid_fixtures.inc
 
 $(FUZZ_BUILD)/libr42fuzz.a: $(FUZZ_OBJ)
 	rm -f $@

@@ -24,6 +24,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, "build")
 SO = os.path.join(BUILD, "libr42intercept.so")
 RUNNER = os.path.join(BUILD, "r42intercept-runner")
+WRAPPER = os.path.join(BUILD, "r42intercept")
+SNIPPET = os.path.join(BUILD, "range42-context.sh")
 EXECER = os.path.join(BUILD, "progs", "execer")
 EXECBENCH = os.path.join(BUILD, "bench", "execbench")
 EMPTY_SO = os.path.join(BUILD, "bench", "empty.so")
@@ -237,7 +239,7 @@ def bench_breakdown():
     say("## 2. Where one fast call spends its time (vm_start)")
     say()
     progress("breakdown")
-    lines = subprocess.run([EXECBENCH, "200", ":", RUNNER, "--version"],
+    lines = subprocess.run([EXECBENCH, "200", ":", RUNNER, "--check"],
                            capture_output=True, text=True, check=True).stdout.split()
     startup_ms = float(lines[0]) / 1000
     phases = {}
@@ -267,7 +269,7 @@ def bench_breakdown():
                     order.append("  of which the TLS handshake")
     say("| phase | median |")
     say("|---|---:|")
-    say(f"| exec + dynamic loading of the runner (`r42intercept-runner --version`, execbench) | {startup_ms:.2f} ms |")
+    say(f"| exec of the runner's front + loading of its core (`r42intercept-runner --check`, execbench) | {startup_ms:.2f} ms |")
     for name in order:
         say(f"| {name} | {statistics.median(phases[name]):.2f} ms |")
     say(f"| **whole call, end to end** | **{statistics.median(totals):.2f} ms** |")
@@ -486,6 +488,117 @@ def bench_vault_and_cache():
     say()
 
 
+# ---- 8. how it was started -------------------------------------------------
+
+# Each way of starting, as a shell line: {cmd} is the command, run in a
+# bash that stamps $EPOCHREALTIME around it (only the command is timed).
+START_WAYS = [
+    ("caller preloaded (the shell that runs the command has the library)", "caller"),
+    ("the wrapper: `r42intercept COMMAND`", "wrapper"),
+    ("`LD_PRELOAD=lib COMMAND`", "preload"),
+    ("the range42-context snippet, typed at an interactive bash", "snippet"),
+]
+STAMP = ('times >"$R42_STAMP"; T0=$EPOCHREALTIME; {cmd}; T1=$EPOCHREALTIME; '
+         '{{ times; echo "$T0 $T1"; }} >>"$R42_STAMP"')
+TIMES_RE = re.compile(r"(\d+)m([\d.]+)s")
+
+
+def children_cpu(times_lines):
+    """User + system seconds of the shell's children, from `times`."""
+    return sum(int(m) * 60 + float(s) for m, s in TIMES_RE.findall(times_lines[1]))
+
+
+def start_once(way, cmd, stamp):
+    """Runs CMD (a shell line, {run} where a wrapper or LD_PRELOAD goes)
+    started WAY's way; returns the seconds the command took, wall and CPU
+    (user + system of its processes)."""
+    prefix = {"wrapper": WRAPPER + " ", "preload": f"LD_PRELOAD={SO} "}.get(way, "")
+    line = STAMP.format(cmd=cmd.replace("{run}", prefix))
+    if way == "snippet":
+        p = subprocess.run(["bash", "--norc", "--noprofile", "-i"], input=f". {SNIPPET}\n{line}\nexit\n".encode(),
+                           capture_output=True,
+                           env=env_with(LD_PRELOAD=None, R42_STAMP=stamp, PS1="", PS2="", HISTFILE="/dev/null"))
+    else:
+        p = subprocess.run(["bash", "--norc", "-c", line], capture_output=True,
+                           env=env_with(LD_PRELOAD=SO if way == "caller" else None, R42_STAMP=stamp))
+    if p.returncode != 0 or not os.path.exists(stamp):
+        raise SystemExit(f"bench: {way} failed: {p.stderr.decode(errors='replace')[-2000:]}")
+    with open(stamp) as f:
+        lines = f.read().splitlines()
+    os.unlink(stamp)
+    t0, t1 = (float(x) for x in lines[4].split())
+    return t1 - t0, children_cpu(lines[2:4]) - children_cpu(lines[0:2])
+
+
+def bench_start_ways():
+    say("## 8. How it was started")
+    say()
+    say(f"Median of {max(RUNS, 7)} runs each, the ways alternating, simulator reset between runs (not "
+        "timed); only the command itself is timed (`$EPOCHREALTIME` in the shell that starts it); "
+        "the probe cache is kept between runs. Devkit script: `proxmox_vm.vm_id.start.to.jsons.sh` "
+        "with `101` on stdin; ansible-playbook: the devkit's command line with the vm_start "
+        "playbook of VM 101 on stdin.")
+    say()
+    cfg = os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"], "ansible_no_skipped_json.cfg")
+    inv = os.path.join(ENV["RANGE42_ANSIBLE_ROLES__INVENTORY_DIR"], "inventory_default.yml")
+    with tempfile.TemporaryDirectory() as tmp:
+        ids = os.path.join(tmp, "ids")
+        pb = os.path.join(tmp, "pb.yml")
+        with open(ids, "w") as f:
+            f.write("101\n")
+        with open(pb, "wb") as f:
+            f.write(devkit_playbook("vm_start", {"vm_id": "101"}))
+        # {run} is where the wrapper or LD_PRELOAD goes (nothing otherwise)
+        cmds = {
+            "script": f"{{run}}proxmox_vm.vm_id.start.to.jsons.sh <{ids} >/dev/null",
+            "playbook": (f"ANSIBLE_CONFIG={cfg} {{run}}ansible-playbook -i {inv} "
+                         f"--vault-password-file {ENV['RANGE42_VAULT_PASSWORD_FILE']} /dev/stdin <{pb} >/dev/null"),
+        }
+        times = {(way, what): [] for _, way in START_WAYS for what in cmds}
+        cpu = {(way, what): [] for _, way in START_WAYS for what in cmds}
+        stamp = os.path.join(tmp, "stamp")
+        for _ in range(max(RUNS, 7)):
+            for what, cmd in cmds.items():
+                for label, way in START_WAYS:
+                    progress(f"start ways: {what}, {way}")
+                    API.reset()
+                    wall, used = start_once(way, cmd, stamp)
+                    times[(way, what)].append(wall)
+                    cpu[(way, what)].append(used)
+    worst = 0
+    for what, title in (("script", "A devkit script on 1 VM"), ("playbook", "One ansible-playbook call")):
+        say(f"{title}:")
+        say()
+        say("| how it was started | median | vs caller | fastest run | vs caller | CPU (median) |")
+        say("|---|---:|---:|---:|---:|---:|")
+        base_med = statistics.median(times[("caller", what)])
+        base_min = min(times[("caller", what)])
+        for label, way in START_WAYS:
+            m, f = statistics.median(times[(way, what)]), min(times[(way, what)])
+            worst = max(worst, m / base_med)
+            say(f"| {label} | {ms(m)} | {m / base_med:.2f}x | {ms(f)} | {f / base_min:.2f}x | "
+                f"{ms(statistics.median(cpu[(way, what)]))} |")
+        say()
+    say(f"Target: every way within 1.5x of the caller-preloaded time (medians): "
+        f"{'met' if worst <= 1.5 else 'NOT met'} (worst {worst:.2f}x). CPU: user + system time of the "
+        "command's processes (`times` in the shell), which a loaded machine inflates less than wall "
+        "time.")
+    say()
+    say("| preload overhead, callgrind instructions | none | empty .so | r42intercept | ours / empty's overhead |")
+    say("|---|---:|---:|---:|---:|")
+    worst = 0
+    for cmd in (["/bin/true"], ["jq", "-n", "1"]):
+        progress(f"start ways: callgrind {' '.join(cmd)}")
+        ins = [callgrind(None, cmd), callgrind(EMPTY_SO, cmd), callgrind(SO, cmd)]
+        r = (ins[2] - ins[0]) / (ins[1] - ins[0])
+        worst = max(worst, r)
+        say(f"| `{' '.join(cmd)}` | {ins[0] / 1000:.1f} k | {ins[1] / 1000:.1f} k | {ins[2] / 1000:.1f} k | {r:.2f}x |")
+    say()
+    say(f"Target: <= 1.25x the empty library's overhead, with the constructor: "
+        f"{'met' if worst <= 1.25 else 'NOT met'} (worst {worst:.2f}x).")
+    say()
+
+
 def main():
     global API
     API = Api()
@@ -497,7 +610,7 @@ def main():
     say()
     t0 = time.time()
     sections = [bench_per_call, bench_breakdown, bench_preload, bench_scenario,
-                bench_seed_twin, bench_one_script, bench_vault_and_cache]
+                bench_seed_twin, bench_one_script, bench_vault_and_cache, bench_start_ways]
     only = os.environ.get("R42_BENCH_SECTIONS")  # e.g. "1,6": a partial run
     for number, section in enumerate(sections, 1):
         if not only or str(number) in only.split(","):

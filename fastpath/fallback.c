@@ -4,22 +4,39 @@
  * detached feeder process that writes them and then copies the rest of
  * the original stdin.  A regular file is read in place, or to its end
  * with its offset put back; a device is never read.  The exec is the raw
- * system call, so the preloaded shim never sees (and never re-routes) it;
- * a program without a #! line runs with /bin/sh, as execvp() does. */
+ * system call, so the preloaded hooks never see it, and it carries the
+ * pass marker, so the shim's constructor in the real program does not
+ * re-route it (handback.c); a program without a #! line runs with
+ * /bin/sh, as execvp() does.  Also owns the runner's protection against
+ * core dumps, undone for the real program. */
 #define _GNU_SOURCE
 #include "fallback.h"
+
+#include "handback.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+static struct rlimit fb_core_limit; /* the caller's, for the real program */
+static bool fb_core_limited;
+
+void fb_protect(void) {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    /* not expected; the core size limit below still holds */
+  }
+  if (getrlimit(RLIMIT_CORE, &fb_core_limit) == 0) {
+    struct rlimit none = {0, fb_core_limit.rlim_max};
+    fb_core_limited = setrlimit(RLIMIT_CORE, &none) == 0;
+  }
+}
 
 void fb_init(struct fb *fb, const char *path, char **argv, const char *name) {
   memset(fb, 0, sizeof *fb);
@@ -224,7 +241,7 @@ static void exec_shell(struct fb *fb) {
   argv[1] = (char *)fb->path;
   for (size_t i = 1; i < n; i++)
     argv[i + 1] = fb->argv[i];
-  syscall(SYS_execve, "/bin/sh", argv, environ);
+  hb_exec("/bin/sh", argv, fb->kind);
   free(argv);
   errno = ENOEXEC;
 }
@@ -238,7 +255,10 @@ void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
     msg_trace("r42intercept: running the real %s: %s", fb->name, why);
   if (restore_stdin(fb, skip) < 0)
     die("cannot give stdin back to %s: %s", fb->path, strerror(errno));
-  syscall(SYS_execve, fb->path, fb->argv, environ);
+  if (fb_core_limited && setrlimit(RLIMIT_CORE, &fb_core_limit) < 0) {
+    /* the real program then runs without core dumps */
+  }
+  hb_exec(fb->path, fb->argv, fb->kind);
   int err = errno;
   if (err == ENOEXEC)
     exec_shell(fb);

@@ -20,11 +20,17 @@ struct fb {
   bool regular;     /* fd 0 is a regular file, read from BASE... */
   bool moved;       /* ...with read(): its offset is now at the end */
   off_t base;       /* the offset the reading started from */
+  int kind;         /* its enum match_kind, handed back on fall-back */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in
    traces.  The strings are borrowed. */
 void fb_init(struct fb *fb, const char *path, char **argv, const char *name);
+
+/* Makes the runner undumpable (no core file, no ptrace by others) and its
+   core size limit 0, before it reads any secret; fb_exec() restores the
+   limit for the real program (execve makes it dumpable again). */
+void fb_protect(void);
 
 /* Frees what FB read. */
 void fb_clear(struct fb *fb);
@@ -46,7 +52,8 @@ int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
    puts back any stdin bytes taken (a pipe that yields the same bytes, then
    whatever was left unread; a regular file's offset), and execs the
    original program with the original argv and environment, bypassing the
-   preloaded hooks; a program without a #! line runs with /bin/sh, as
+   preloaded hooks, with the pass marker that keeps the shim from sending
+   it back (handback.h); a program without a #! line runs with /bin/sh, as
    execvp() runs it.  Does not return: if the exec fails, prints why and
    exits 126 or 127 as a shell would. */
 R42_NORETURN void fb_exec(struct fb *fb, const char *why);

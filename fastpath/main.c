@@ -1,28 +1,27 @@
-/* main.c: r42intercept-runner, the program the preloaded shim execs in
- * place of an intercepted one:
+/* main.c: the runner's core (r42intercept-core.so).  Its one entry point,
+ * r42_runner_main(), is called by the front (front.c, r42intercept-runner,
+ * the program the preloaded shim execs in place of an intercepted one):
  *     r42intercept-runner --r42-exec PROGRAM-PATH ARGV0 ARGV1 ...
- * It classifies the call again (the same match_exec() as the shim) and
- * hands it to the mode that answers it; every mode falls back to the
- * real program when it cannot answer exactly. */
+ * It protects itself against core dumps, classifies the call again (the
+ * same match_exec() as the shim) and hands it to the mode that answers it;
+ * every mode falls back to the real program when it cannot answer
+ * exactly. */
 #include "../shim/match.h"
 #include "msg.h"
 #include "run.h"
 
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
-#ifndef R42_VERSION
-#define R42_VERSION "0.1"
-#endif
+/* The front looks this up with dlsym(); everything else stays hidden. */
+int r42_runner_main(int argc, char **argv)
+    __attribute__((visibility("default")));
 
-#ifndef UNITTESTS
-int main(int argc, char **argv) {
+/* Answers the call in ARGV (the front's argv, checked by it).  Returns the
+   exit status, or does not return (the real program runs). */
+int r42_runner_main(int argc, char **argv) {
+  fb_protect();         /* before anything is read */
   msg_profile("start"); /* starts the clock */
-  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-    puts("r42intercept-runner " R42_VERSION);
-    return 0;
-  }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");
@@ -34,6 +33,7 @@ int main(int argc, char **argv) {
   enum match_kind kind = match_exec(path, prog_argv, &prog);
   struct fb fb;
   fb_init(&fb, path, prog_argv, match_basename(prog_argv[prog]));
+  fb.kind = kind;
   int rc;
   switch (kind) {
   case MATCH_PLAYBOOK:
@@ -51,4 +51,3 @@ int main(int argc, char **argv) {
   fb_clear(&fb);
   return rc;
 }
-#endif

@@ -1,9 +1,11 @@
 /* msg.c: owns the runner's stderr.  Devkit-style trace and error lines
  * (the devkit colours them yellow and red), fatal set-up errors, and the
- * optional phase profile.  Formats name the step and have no '\n'. */
+ * optional phase profile.  Formats name the step and have no '\n'.
+ * libc only: the runner's front (front.c) links it too. */
 #define _GNU_SOURCE
 #include "msg.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,20 @@ void msg_err_set(struct msg_err *e, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* write(2) of the whole buffer, retrying on EINTR and short writes (not
+   util_write_all(): the runner's libc-only front links this file). */
+static void write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return; /* nowhere left to report it */
+    p += w;
+    len -= (size_t)w;
+  }
+}
+
 /* One whole line in one write(2), so lines of parallel processes do not
    interleave. */
 static void emit(const char *prefix, const char *colour, const char *fmt,
@@ -37,13 +53,22 @@ static void emit(const char *prefix, const char *colour, const char *fmt,
   free(text);
   if (n < 0)
     return;
-  if (util_write_all(STDERR_FILENO, line, (size_t)n) < 0) {
-    /* nowhere left to report it */
-  }
+  write_all(STDERR_FILENO, line, (size_t)n);
   free(line);
 }
 
+bool msg_quiet(void) {
+  static int quiet = -1;
+  if (quiet < 0) {
+    const char *v = getenv("R42INTERCEPT_QUIET");
+    quiet = v && strcmp(v, "1") == 0;
+  }
+  return quiet;
+}
+
 void msg_trace(const char *fmt, ...) {
+  if (msg_quiet())
+    return;
   va_list ap;
   va_start(ap, fmt);
   emit(":: TRACE :: ", YELLOW, fmt, ap);
@@ -105,8 +130,8 @@ void msg_profile(const char *fmt, ...) {
     int n =
         snprintf(line, sizeof line, "r42intercept: profile %-40s %8.3f ms\n",
                  phase, now - profile_last);
-    if (n > 0 && util_write_all(STDERR_FILENO, line, (size_t)n) < 0)
-      return;
+    if (n > 0)
+      write_all(STDERR_FILENO, line, (size_t)n);
   }
   profile_last = now;
 }

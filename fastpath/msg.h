@@ -13,7 +13,8 @@ struct msg_err {
 /* Sets E's text (printf format, no trailing newline).  E may be NULL. */
 void msg_err_set(struct msg_err *e, const char *fmt, ...) R42_PRINTF(2, 3);
 
-/* ":: TRACE :: <text>" in the devkit's yellow, on stderr. */
+/* ":: TRACE :: <text>" in the devkit's yellow, on stderr; nothing when
+   R42INTERCEPT_QUIET=1 (the wrapper's -q). */
 void msg_trace(const char *fmt, ...) R42_PRINTF(1, 2);
 
 /* ":: ERROR   :: <text>" in the devkit's red, on stderr. */
@@ -31,6 +32,9 @@ R42_NORETURN void die_oom(void);
    <ms since the previous mark> ms" to stderr (PHASE: printf format);
    otherwise does nothing.  The first mark only starts the clock. */
 void msg_profile(const char *fmt, ...) R42_PRINTF(1, 2);
+
+/* True when R42INTERCEPT_QUIET=1: trace lines are not printed. */
+bool msg_quiet(void);
 
 /* True when R42_INTERCEPT_PROFILE=1. */
 bool msg_profiling(void);

@@ -59,23 +59,14 @@ static bool key_pins(const char *s) {
   }
 }
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* "AA:BB:…" (32 bytes, either case) into OUT. */
 static bool cert_fingerprint(const char *s, unsigned char *out) {
   if (strlen(s) != TLS_SHA256_LEN * 3 - 1)
     return false;
   for (size_t i = 0; i < TLS_SHA256_LEN; i++) {
     const char *h = s + 3 * i;
-    int hi = hex_digit(h[0]), lo = hex_digit(h[1]);
+    int hi = util_hex_digit((unsigned char)h[0]);
+    int lo = util_hex_digit((unsigned char)h[1]);
     if (hi < 0 || lo < 0 || (i + 1 < TLS_SHA256_LEN && h[2] != ':'))
       return false;
     out[i] = (unsigned char)(hi << 4 | lo);

@@ -188,3 +188,13 @@ bool util_str_in(const char *s, const char *const *list) {
       return true;
   return false;
 }
+
+int util_hex_digit(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}

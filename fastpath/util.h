@@ -71,6 +71,9 @@ char *util_read_fd(int fd, size_t max, size_t *len) R42_WARN_UNUSED;
    Returns 0, or -1 with errno set. */
 int util_write_all(int fd, const void *buf, size_t len) R42_WARN_UNUSED;
 
+/* The value of the hexadecimal digit C (either case), or -1. */
+int util_hex_digit(int c);
+
 /* Monotonic time in seconds. */
 double util_now(void);
 

@@ -48,23 +48,13 @@ bool vault_is_encrypted(const char *text, size_t len) {
          memcmp(text, VAULT_HEADER, strlen(VAULT_HEADER)) == 0;
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decodes LEN hex digits of HEX into OUT (LEN/2 bytes).  -1 if not hex. */
 static int unhex(const char *hex, size_t len, unsigned char *out) {
   if (len % 2)
     return -1;
   for (size_t i = 0; i < len; i += 2) {
-    int hi = hexval((unsigned char)hex[i]);
-    int lo = hexval((unsigned char)hex[i + 1]);
+    int hi = util_hex_digit((unsigned char)hex[i]);
+    int lo = util_hex_digit((unsigned char)hex[i + 1]);
     if (hi < 0 || lo < 0)
       return -1;
     out[i / 2] = (unsigned char)(hi << 4 | lo);

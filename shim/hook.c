@@ -2,15 +2,20 @@
  *
  * Every exec-family call and posix_spawn(p) of the process passes through
  * here.  When match_exec() says the program is ours, the call is re-aimed
- * at the runner (R42INTERCEPT_RUNNER, else the path built in), keeping the
- * original program path, argv, environment and file descriptors:
+ * at the runner (reroute.c), keeping the original program path, argv,
+ * environment and file descriptors:
  *     runner --r42-exec PROGRAM-PATH ARGV0 ARGV1 ...
- * Otherwise the call goes on exactly as the caller made it.
+ * Otherwise the call goes on exactly as the caller made it.  Two cases
+ * carry a pass marker (pass.c) into the exec'd program, so that the
+ * constructor there (self.c) does not try the runner again: the runner
+ * could not start (it said why), or this process is one the runner handed
+ * back (an exec in its place, as env or a wrapper script does, stays
+ * handed back).
  *
  * Rules for this file, because it is loaded into every process of a run:
- * - No constructor work: nothing runs until a hooked call is made.
  * - The exec hooks are async-signal-safe (they run after fork and in vfork
- *   children): no malloc, no stdio, no locks, no dlsym.  The exec family
+ *   children): no malloc, no stdio, no locks, no dlsym (long vectors are
+ *   built in an anonymous mapping).  The exec family
  *   is therefore carried out here with the execve/execveat system calls,
  *   which is all glibc's own implementations do; the exec*p PATH search
  *   follows glibc's rules (see search_path()).
@@ -21,6 +26,9 @@
  * - Only the hooks are exported (-fvisibility=hidden). */
 #define _GNU_SOURCE
 #include "match.h"
+#include "pass.h"
+#include "reroute.h"
+#include "self.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,19 +38,16 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define HOOK_API __attribute__((visibility("default")))
 
-#ifndef R42_RUNNER_PATH
-#define R42_RUNNER_PATH "/usr/lib/r42intercept/r42intercept-runner"
-#endif
-
-/* Longer command lines are never ours (the runner's argv is built on the
-   stack); they are passed on untouched. */
-#define HOOK_MAX_ARGS 4096
+/* Argument vectors up to this many entries are built on the stack, longer
+   ones in an anonymous mapping (any length glibc takes). */
+#define HOOK_STACK_ARGS 4096
 
 /* glibc's PATH when the environment has none (_CS_PATH). */
 #define HOOK_DEFAULT_PATH "/bin:/usr/bin"
@@ -68,84 +73,80 @@ static int sys_execveat(int dirfd, const char *path, char *const argv[],
 
 /* ---- helpers, all async-signal-safe ----------------------------------- */
 
-static const char *env_lookup(char *const envp[], const char *name) {
-  size_t len = strlen(name);
-  for (char *const *e = envp; e && *e; e++)
-    if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
-      return *e + len + 1;
-  return NULL;
+/* N pointers in an anonymous mapping, or NULL. */
+static char **map_vec(size_t n) {
+  void *p = mmap(NULL, n * sizeof(char *), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : (char **)p;
 }
 
-static const char *runner_path(char *const envp[]) {
-  const char *path = env_lookup(envp, "R42INTERCEPT_RUNNER");
-  return path && *path ? path : R42_RUNNER_PATH;
+static void unmap_vec(char **v, size_t n) {
+  if (v)
+    munmap(v, n * sizeof(char *));
 }
 
-static int count_args(char *const argv[]) {
-  int n = 0;
-  while (argv[n] && n <= HOOK_MAX_ARGS)
+static size_t count_all(char *const argv[]) {
+  size_t n = 0;
+  while (argv[n])
     n++;
   return n;
 }
 
-/* 1 if PATH names an executable regular file: the check the kernel would
-   make, so a call that would fail still fails with the real errno. */
-static int is_executable(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-         access(path, X_OK) == 0;
-}
+/* An environment with a pass marker in front: the env to exec with, and
+   the mapping that holds it (when one was made). */
+struct env_plan {
+  char *const *envp;
+  char **map;
+  size_t map_n;
+  char marker[PASS_MAX];
+};
 
-/* Fills ARGS (ARGC + 4 slots) with the runner's command line for PATH
-   ARGV: runner --r42-exec PATH ARGV... NULL. */
-static void runner_argv(char **args, const char *path, char *const argv[],
-                        int argc, char *const envp[]) {
-  args[0] = (char *)runner_path(envp);
-  args[1] = (char *)MATCH_RUNNER_MARK;
-  args[2] = (char *)path;
-  memcpy(&args[3], argv, (size_t)argc * sizeof(char *));
-  args[argc + 3] = NULL;
-}
-
-/* Execs the runner in place of PATH ARGV.  Returns only if that failed
-   (runner missing): the caller then makes the original call. */
-static void reroute(const char *path, char *const argv[], char *const envp[]) {
-  int argc = count_args(argv);
-  if (argc > HOOK_MAX_ARGS)
+/* Sets PLAN to ENVP, with MARKER in front when it is not NULL. */
+static void plan_env(struct env_plan *plan, char *const envp[],
+                     const char *marker) {
+  plan->envp = envp;
+  plan->map = NULL;
+  if (!marker)
     return;
-  char *args[argc + 4];
-  runner_argv(args, path, argv, argc, envp);
-  sys_execve(args[0], args, envp);
+  if (marker != plan->marker)
+    memcpy(plan->marker, marker, PASS_MAX);
+  plan->map_n = pass_count(envp) + 2;
+  plan->map = map_vec(plan->map_n);
+  if (plan->map) {
+    pass_env(plan->map, envp, plan->marker);
+    plan->envp = plan->map;
+  }
 }
 
-/* glibc's fallback when execvp meets a file without a #! line. */
+static void plan_done(struct env_plan *plan) {
+  int saved = errno;
+  unmap_vec(plan->map, plan->map_n);
+  errno = saved;
+}
+
+/* glibc's fallback when execvp meets a file without a #! line: /bin/sh
+   FILE ARGV[1..], whatever the number of arguments. */
 static void exec_as_shell_script(const char *file, char *const argv[],
                                  char *const envp[]) {
-  int argc = count_args(argv);
-  if (argc > HOOK_MAX_ARGS)
+  size_t argc = count_all(argv);
+  size_t n = argc > 1 ? argc + 2 : 3; /* sh FILE ARGV[1..] NULL */
+  char *stack[n <= HOOK_STACK_ARGS ? n : 1];
+  char **args = n <= HOOK_STACK_ARGS ? stack : map_vec(n);
+  if (!args) {
+    errno = E2BIG;
     return;
-  char *args[argc > 1 ? argc + 2 : 3]; /* sh FILE ARGV[1..] NULL */
+  }
   args[0] = (char *)"/bin/sh";
   args[1] = (char *)file;
-  for (int i = 1; i < argc; i++)
+  for (size_t i = 1; i < argc; i++)
     args[i + 1] = argv[i];
   args[argc > 1 ? argc + 1 : 2] = NULL;
   sys_execve(args[0], args, envp);
-}
-
-/* Writes DIR/FILE (DIR of length DIRLEN, "" meaning the current
-   directory) into BUF of SIZE bytes.  Returns 0, or -1 if it is too long. */
-static int join_path(char *buf, size_t size, const char *dir, size_t dirlen,
-                     const char *file) {
-  size_t flen = strlen(file);
-  if (dirlen + 1 + flen + 1 > size)
-    return -1;
-  memcpy(buf, dir, dirlen);
-  size_t at = dirlen;
-  if (dirlen > 0)
-    buf[at++] = '/';
-  memcpy(buf + at, file, flen + 1);
-  return 0;
+  if (args != stack) {
+    int saved = errno;
+    unmap_vec(args, n);
+    errno = saved;
+  }
 }
 
 /* The exec*p search, as glibc does it: each PATH entry in turn; EACCES is
@@ -155,7 +156,7 @@ static int join_path(char *buf, size_t size, const char *dir, size_t dirlen,
 static int search_path(const char *file, char *const argv[],
                        char *const envp[], const char *path,
                        int shell_fallback) {
-  if (strlen(file) >= NAME_MAX) { /* glibc: the name and its NUL */
+  if (strnlen(file, NAME_MAX + 1) > NAME_MAX) { /* as glibc 2.36 ends */
     errno = ENAMETOOLONG;
     return -1;
   }
@@ -163,7 +164,7 @@ static int search_path(const char *file, char *const argv[],
   char buf[PATH_MAX];
   for (const char *dir = path;; dir++) {
     const char *end = strchrnul(dir, ':');
-    if (join_path(buf, sizeof buf, dir, (size_t)(end - dir), file) == 0) {
+    if (reroute_join(buf, sizeof buf, dir, (size_t)(end - dir), file) == 0) {
       sys_execve(buf, argv, envp);
       if (errno == ENOEXEC && shell_fallback)
         exec_as_shell_script(buf, argv, envp);
@@ -190,35 +191,45 @@ static int search_path(const char *file, char *const argv[],
   return -1;
 }
 
-/* First executable FILE along PATH, written into BUF; 0 or -1. */
-static int resolve_in_path(char *buf, size_t size, const char *file,
-                           const char *path) {
-  for (const char *dir = path;; dir++) {
-    const char *end = strchrnul(dir, ':');
-    if (join_path(buf, size, dir, (size_t)(end - dir), file) == 0 &&
-        is_executable(buf))
-      return 0;
-    if (*end == '\0')
-      return -1;
-    dir = end;
-  }
-}
-
 /* ---- the exec family -------------------------------------------------- */
 
-/* Reroutes PATH to the runner when it is ours and executable. */
-static void try_reroute(const char *path, char *const argv[],
-                        char *const envp[]) {
+/* What an exec hook does before the real exec: nothing for a program that
+   is not ours; the runner in its place for one that is (no return); a pass
+   marker into PLAN when this process was handed back by the runner, or
+   when the runner could not start.  SEARCH is the PATH to look a bare
+   FILE up in (the exec*p family), else NULL. */
+static void plan_exec(struct env_plan *plan, const char *file,
+                      const char *search, char *const argv[],
+                      char *const envp[]) {
   int saved = errno, prog;
-  if (match_exec(path, argv, &prog) != MATCH_NONE && is_executable(path))
-    reroute(path, argv, envp);
+  enum match_kind kind = match_exec(file, argv, &prog);
+  const char *marker = NULL;
+  if (self_passes(kind)) {
+    marker = self_marker();
+  } else if (kind != MATCH_NONE) {
+    char resolved[PATH_MAX];
+    const char *path = file;
+    if (search)
+      path = reroute_resolve(resolved, sizeof resolved, file, search) == 0
+                 ? resolved
+                 : NULL;
+    if (path && reroute_executable(path) &&
+        reroute_exec(path, argv, envp, prog) < 0) {
+      pass_format(plan->marker, (long)getpid(), kind);
+      marker = plan->marker;
+    }
+  }
+  plan_env(plan, envp, marker);
   errno = saved;
 }
 
 static int do_execve(const char *path, char *const argv[],
                      char *const envp[]) {
-  try_reroute(path, argv, envp);
-  return sys_execve(path, argv, envp);
+  struct env_plan plan;
+  plan_exec(&plan, path, NULL, argv, envp);
+  int rc = sys_execve(path, argv, plan.envp);
+  plan_done(&plan);
+  return rc;
 }
 
 static int do_execvpe(const char *file, char *const argv[], char *const envp[],
@@ -227,24 +238,23 @@ static int do_execvpe(const char *file, char *const argv[], char *const envp[],
     errno = ENOENT;
     return -1;
   }
+  struct env_plan plan;
   if (strchr(file, '/')) {
-    try_reroute(file, argv, envp);
-    sys_execve(file, argv, envp);
+    plan_exec(&plan, file, NULL, argv, envp);
+    sys_execve(file, argv, plan.envp);
     if (errno == ENOEXEC && shell_fallback)
-      exec_as_shell_script(file, argv, envp);
+      exec_as_shell_script(file, argv, plan.envp);
+    plan_done(&plan);
     return -1;
   }
   /* exec*p reads PATH from the caller's environment, not from envp. */
-  const char *path = env_lookup(environ, "PATH");
+  const char *path = reroute_getenv(environ, "PATH");
   if (!path)
     path = HOOK_DEFAULT_PATH;
-  int saved = errno, prog;
-  char resolved[PATH_MAX];
-  if (match_exec(file, argv, &prog) != MATCH_NONE &&
-      resolve_in_path(resolved, sizeof resolved, file, path) == 0)
-    reroute(resolved, argv, envp);
-  errno = saved;
-  return search_path(file, argv, envp, path, shell_fallback);
+  plan_exec(&plan, file, path, argv, envp);
+  int rc = search_path(file, argv, plan.envp, path, shell_fallback);
+  plan_done(&plan);
+  return rc;
 }
 
 HOOK_API int execve(const char *path, char *const argv[], char *const envp[]) {
@@ -268,9 +278,14 @@ HOOK_API int execveat(int dirfd, const char *path, char *const argv[],
                       char *const envp[], int flags) {
   /* Only a plain path (absolute, or relative to the current directory)
      can be matched; descriptor-relative and flagged calls pass through. */
+  struct env_plan plan;
   if (flags == 0 && (path[0] == '/' || dirfd == AT_FDCWD) && path[0] != '\0')
-    try_reroute(path, argv, envp);
-  return sys_execveat(dirfd, path, argv, envp, flags);
+    plan_exec(&plan, path, NULL, argv, envp);
+  else
+    plan_exec(&plan, "", NULL, argv, envp); /* not ours; maybe handed back */
+  int rc = sys_execveat(dirfd, path, argv, plan.envp, flags);
+  plan_done(&plan);
+  return rc;
 }
 
 /* "/proc/self/fd/N" for FD, without stdio. */
@@ -291,46 +306,60 @@ HOOK_API int fexecve(int fd, char *const argv[], char *const envp[]) {
   /* The descriptor's file name, when it still has one. */
   fd_link(link, fd);
   ssize_t len = fd >= 0 ? readlink(link, path, sizeof path - 1) : -1;
-  if (len > 0 && path[0] == '/') {
+  if (len > 0 && path[0] == '/')
     path[len] = '\0';
-    try_reroute(path, argv, envp);
-  }
+  else
+    path[0] = '\0'; /* not ours; maybe handed back */
   errno = saved;
-  return sys_execveat(fd, "", argv, envp, AT_EMPTY_PATH);
+  struct env_plan plan;
+  plan_exec(&plan, path, NULL, argv, envp);
+  int rc = sys_execveat(fd, "", argv, plan.envp, AT_EMPTY_PATH);
+  plan_done(&plan);
+  return rc;
 }
 
 /* The list forms (execl, execle, execlp) count their arguments, build
-   argv in a stack array of that size, and go on as execve/execvp.  More
-   than HOOK_MAX_ARGS arguments fail with E2BIG. */
+   argv (on the stack, or in a mapping when long), and go on as
+   execve/execvp. */
 enum list_form { LIST_EXECL, LIST_EXECLE, LIST_EXECLP };
 
 static int exec_list(enum list_form form, const char *path, const char *arg,
                      va_list *ap) {
   va_list count;
   va_copy(count, *ap);
-  int n = 0;
-  for (const char *a = arg; a && n <= HOOK_MAX_ARGS; a = va_arg(count, char *))
+  size_t n = 0;
+  for (const char *a = arg; a; a = va_arg(count, char *))
     n++;
   va_end(count);
-  if (n > HOOK_MAX_ARGS) {
+  char *stack[n + 1 <= HOOK_STACK_ARGS ? n + 1 : 1];
+  char **args = n + 1 <= HOOK_STACK_ARGS ? stack : map_vec(n + 1);
+  if (!args) {
     errno = E2BIG;
     return -1;
   }
-  char *args[n + 1];
   args[0] = (char *)arg;
-  for (int i = 1; i < n; i++)
+  for (size_t i = 1; i < n; i++)
     args[i] = va_arg(*ap, char *);
   if (n > 0)
     (void)va_arg(*ap, char *); /* the terminating NULL */
   args[n] = NULL;
+  int rc;
   switch (form) {
   case LIST_EXECLE:
-    return do_execve(path, args, va_arg(*ap, char *const *));
+    rc = do_execve(path, args, va_arg(*ap, char *const *));
+    break;
   case LIST_EXECLP:
-    return do_execvpe(path, args, environ, 1);
+    rc = do_execvpe(path, args, environ, 1);
+    break;
   default:
-    return do_execve(path, args, environ);
+    rc = do_execve(path, args, environ);
   }
+  if (args != stack) {
+    int saved = errno;
+    unmap_vec(args, n + 1);
+    errno = saved;
+  }
+  return rc;
 }
 
 HOOK_API int execl(const char *path, const char *arg, ...) {
@@ -378,22 +407,43 @@ static posix_spawn_fn real_posix_spawnp(void) {
   return next_spawn("posix_spawnp", &cache);
 }
 
-/* Spawns the runner in place of PATH.  Returns 0 when the runner was
-   spawned; anything else means the caller spawns the original (a relative
-   PATH is left alone when file actions could change directory). */
+/* Spawns the runner in place of PATH (the program's own argv at
+   ARGV[PROG]).  Returns 0 when it was spawned; 1 when the call is left
+   alone (too long, or a relative PATH that file actions could make
+   another file); -1 when the runner could not start (said on fd 2). */
 static int spawn_rerouted(pid_t *pid, const char *path,
                           const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[],
-                          char *const envp[]) {
-  int argc = count_args(argv);
-  if (argc > HOOK_MAX_ARGS || (actions && path[0] != '/'))
-    return -1;
-  char *args[argc + 4];
-  runner_argv(args, path, argv, argc, envp);
+                          char *const envp[], int prog) {
+  int argc = reroute_count(argv);
   posix_spawn_fn spawn = real_posix_spawn();
-  if (!spawn || !is_executable(args[0]))
-    return -1;
-  return spawn(pid, args[0], actions, attr, args, envp);
+  if (argc > REROUTE_MAX_ARGS || (actions && path[0] != '/') || !spawn)
+    return 1;
+  char *args[argc + 4];
+  reroute_argv(args, path, argv, argc, envp);
+  int err = reroute_executable(args[0])
+                ? spawn(pid, args[0], actions, attr, args, envp)
+                : errno;
+  if (err == 0)
+    return 0;
+  reroute_say_failed(args[0], err, match_basename(argv[prog]), envp);
+  return -1;
+}
+
+/* Spawns the original call with SPAWN; when the runner could not start
+   for it (FAILED, a kind), with a pass marker that the child's
+   constructor takes (pid 0: the child's pid is not known yet). */
+static int spawn_original(posix_spawn_fn spawn, pid_t *pid, const char *file,
+                          const posix_spawn_file_actions_t *actions,
+                          const posix_spawnattr_t *attr, char *const argv[],
+                          char *const envp[], enum match_kind failed) {
+  struct env_plan plan;
+  if (failed != MATCH_NONE)
+    pass_format(plan.marker, 0, failed);
+  plan_env(&plan, envp, failed != MATCH_NONE ? plan.marker : NULL);
+  int rc = spawn(pid, file, actions, attr, argv, plan.envp);
+  plan_done(&plan);
+  return rc;
 }
 
 HOOK_API int posix_spawn(pid_t *pid, const char *path,
@@ -401,15 +451,19 @@ HOOK_API int posix_spawn(pid_t *pid, const char *path,
                          const posix_spawnattr_t *attr, char *const argv[],
                          char *const envp[]) {
   int saved = errno, prog;
-  if (match_exec(path, argv, &prog) != MATCH_NONE && is_executable(path)) {
-    if (spawn_rerouted(pid, path, actions, attr, argv, envp) == 0)
+  enum match_kind kind = match_exec(path, argv, &prog), failed = MATCH_NONE;
+  if (kind != MATCH_NONE && reroute_executable(path)) {
+    int r = spawn_rerouted(pid, path, actions, attr, argv, envp, prog);
+    if (r == 0)
       return 0;
+    if (r < 0)
+      failed = kind;
   }
   errno = saved;
   posix_spawn_fn spawn = real_posix_spawn();
   if (!spawn)
     return ENOSYS;
-  return spawn(pid, path, actions, attr, argv, envp);
+  return spawn_original(spawn, pid, path, actions, attr, argv, envp, failed);
 }
 
 HOOK_API int posix_spawnp(pid_t *pid, const char *file,
@@ -417,23 +471,28 @@ HOOK_API int posix_spawnp(pid_t *pid, const char *file,
                           const posix_spawnattr_t *attr, char *const argv[],
                           char *const envp[]) {
   int saved = errno, prog;
-  if (match_exec(file, argv, &prog) != MATCH_NONE) {
+  enum match_kind kind = match_exec(file, argv, &prog), failed = MATCH_NONE;
+  if (kind != MATCH_NONE) {
     char resolved[PATH_MAX];
     const char *path = file;
     if (!strchr(file, '/')) {
-      const char *search = env_lookup(environ, "PATH");
-      path = resolve_in_path(resolved, sizeof resolved, file,
+      const char *search = reroute_getenv(environ, "PATH");
+      path = reroute_resolve(resolved, sizeof resolved, file,
                              search ? search : HOOK_DEFAULT_PATH) == 0
                  ? resolved
                  : NULL;
     }
-    if (path && is_executable(path) &&
-        spawn_rerouted(pid, path, actions, attr, argv, envp) == 0)
+    int r = path && reroute_executable(path)
+                ? spawn_rerouted(pid, path, actions, attr, argv, envp, prog)
+                : 1;
+    if (r == 0)
       return 0;
+    if (r < 0)
+      failed = kind;
   }
   errno = saved;
   posix_spawn_fn spawn = real_posix_spawnp();
   if (!spawn)
     return ENOSYS;
-  return spawn(pid, file, actions, attr, argv, envp);
+  return spawn_original(spawn, pid, file, actions, attr, argv, envp, failed);
 }

@@ -1,12 +1,13 @@
 /* match.c: the "is this exec ours?" decision, shared by the preloaded shim
  * and the runner.  It looks only at the program path and argv (never the
  * environment or the file system), so it is pure: no allocation, no locks,
- * no errno, safe between fork and exec and in a vfork child.  Whether a
+ * no errno, safe between fork and exec and in a vfork child.  It calls no
+ * libc function either: the shim's constructor runs it in every process,
+ * where a first call into libc would cost a lazy symbol binding.  Whether a
  * matched call is then really answered is the runner's business. */
 #include "match.h"
 
 #include <stddef.h>
-#include <string.h>
 
 const char *const match_script_names[] = {
 #define R42_SCRIPT(name, ...) name,
@@ -14,25 +15,51 @@ const char *const match_script_names[] = {
     NULL,
 };
 
+/* The string helpers of this file (see the top comment). */
+static int same(const char *a, const char *b) {
+  while (*a && *a == *b)
+    a++, b++;
+  return *a == *b;
+}
+
+/* The rest of S after PREFIX, or NULL when S does not start with it. */
+static const char *after(const char *s, const char *prefix) {
+  while (*prefix)
+    if (*s++ != *prefix++)
+      return NULL;
+  return s;
+}
+
+static int has_char(const char *s, char c) {
+  for (; *s; s++)
+    if (*s == c)
+      return 1;
+  return 0;
+}
+
 const char *match_basename(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
+  const char *base = path;
+  for (const char *p = path; *p; p++)
+    if (*p == '/')
+      base = p + 1;
+  return base;
 }
 
 int match_script_index(const char *name) {
-  if (strncmp(name, "proxmox_", 8) != 0)
+  if (!after(name, "proxmox_"))
     return -1;
   for (int i = 0; match_script_names[i]; i++)
-    if (strcmp(name, match_script_names[i]) == 0)
+    if (same(name, match_script_names[i]))
       return i;
   return -1;
 }
 
 /* "python", "python3", "python3.11", ... */
 static int is_python(const char *name) {
-  if (strncmp(name, "python", 6) != 0)
+  const char *p = after(name, "python");
+  if (!p)
     return 0;
-  for (const char *p = name + 6; *p; p++)
+  for (; *p; p++)
     if (!((*p >= '0' && *p <= '9') || *p == '.'))
       return 0;
   return 1;
@@ -44,7 +71,7 @@ static int python_script_arg(char *const argv[]) {
   int i = 1;
   for (; argv[i] && argv[i][0] == '-'; i++) {
     const char *opt = argv[i];
-    if (strcmp(opt, "--") == 0)
+    if (same(opt, "--"))
       return argv[i + 1] ? i + 1 : -1;
     if (opt[1] == '\0' || opt[1] == '-')
       return -1; /* "-" (stdin) or a long option */
@@ -54,7 +81,7 @@ static int python_script_arg(char *const argv[]) {
           i++; /* the value is the next argument */
         break;
       }
-      if (!strchr("bBdEiIOqsSuvx", *c))
+      if (!has_char("bBdEiIOqsSuvx", *c))
         return -1; /* -c, -m, -h, -V, or unknown */
     }
     if (!argv[i])
@@ -64,10 +91,10 @@ static int python_script_arg(char *const argv[]) {
 }
 
 static enum match_kind program_kind(const char *name, char *const argv[]) {
-  if (strcmp(name, "ansible-playbook") == 0)
+  if (same(name, "ansible-playbook"))
     return MATCH_PLAYBOOK;
-  if (strcmp(name, "ansible-vault") == 0)
-    return argv[1] && strcmp(argv[1], "view") == 0 ? MATCH_VAULT : MATCH_NONE;
+  if (same(name, "ansible-vault"))
+    return argv[1] && same(argv[1], "view") ? MATCH_VAULT : MATCH_NONE;
   if (match_script_index(name) >= 0)
     return MATCH_SCRIPT;
   return MATCH_NONE;
@@ -91,7 +118,7 @@ enum match_kind match_exec(const char *path, char *const argv[],
     kind = program_kind(match_basename(argv[script]), argv + script);
     if (kind == MATCH_SCRIPT)
       return MATCH_NONE; /* python does not run shell scripts */
-  } else if (strcmp(name, "bash") == 0 || strcmp(name, "sh") == 0) {
+  } else if (same(name, "bash") || same(name, "sh")) {
     /* Only the plain "bash SCRIPT args..." form: options change how the
        script runs (-x traces, -n does not run it), so they are not ours. */
     if (!argv[1] || argv[1][0] == '-')

@@ -119,13 +119,28 @@ assert_rerouted_to_fake() {
     assert_eq "$stderr" "$want_err"
 }
 
-@test "the r42intercept wrapper prepends the library once, keeping LD_PRELOAD" {
-    sed "s|@LIBDIR@|$(dirname "$R42_SO")|" "$R42_TOP/contrib/r42intercept.in" >"$BATS_TEST_TMPDIR/r42intercept"
-    chmod +x "$BATS_TEST_TMPDIR/r42intercept"
-    r42_run "$BATS_TEST_TMPDIR/r42intercept" sh -c 'echo "$LD_PRELOAD"'
-    assert_eq "$output" "$R42_SO"
-    LD_PRELOAD=/lib/other.so r42_run "$BATS_TEST_TMPDIR/r42intercept" "$BATS_TEST_TMPDIR/r42intercept" sh -c 'echo "$LD_PRELOAD"'
-    assert_eq "$output" "$R42_SO /lib/other.so"
-    R42INTERCEPT_RUNNER="$fake" r42_run "$BATS_TEST_TMPDIR/r42intercept" bash -c 'ansible-playbook -i inv /dev/stdin'
-    assert_eq "$output" "FAKE RUNNER"
+@test "exec*p: a script without #! and 4096 or more arguments runs with /bin/sh, as glibc does" {
+    printf 'echo "ran $#"\n' >"$bin/no-shebang"
+    chmod +x "$bin/no-shebang"
+    local n
+    for n in 4095 4096 5000 100000; do
+        # shellcheck disable=SC2046
+        run "$R42_EXECER" execvp no-shebang $(seq "$n")
+        assert_eq "$output" "ran $n" "without the shim"
+        # shellcheck disable=SC2046
+        r42_run shim "$R42_EXECER" execvp no-shebang $(seq "$n")
+        assert_eq "$status:$output" "0:ran $n" "$n arguments"
+    done
+}
+
+@test "exec*p: the name-length limit is glibc's (255 characters are searched for)" {
+    local n name
+    for n in 254 255 256 300; do
+        name="$(printf 'a%.0s' $(seq "$n"))"
+        run "$R42_EXECER" execvp "$name"
+        local want="$output"
+        r42_run shim "$R42_EXECER" execvp "$name"
+        assert_eq "$output" "$want" "a $n-character name"
+    done
+    assert_eq "$want" "errno=ENAMETOOLONG"
 }

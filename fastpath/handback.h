@@ -1,0 +1,14 @@
+/* handback.h: exec'ing the real program in place of the runner (see
+   handback.c). */
+#ifndef R42_HANDBACK_H
+#define R42_HANDBACK_H
+
+/* Execs PATH with ARGV and the runner's environment, with a pass marker
+   for KIND (an enum match_kind) in front when libr42intercept.so is loaded
+   (LD_PRELOAD, /etc/ld.so.preload), so that the shim's constructor in the
+   real program does not re-route it (shim/pass.c).  The exec is the raw system
+   call: the preloaded hooks never see it.  Returns only on failure: -1, errno
+   set. */
+int hb_exec(const char *path, char **argv, int kind);
+
+#endif

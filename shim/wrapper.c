@@ -1,0 +1,172 @@
+/* wrapper.c: r42intercept, the command-line wrapper: runs COMMAND with
+ * libr42intercept.so first in LD_PRELOAD (kept once, other entries kept),
+ * as eatmydata or faketime do.  A devkit script, ansible-playbook or
+ * ansible-vault view given as COMMAND is handed to the runner at once, as
+ * the exec hooks would (the library's constructor would do it one exec
+ * later); any other COMMAND runs with the library preloaded, so its
+ * children are.  libc only. */
+#define _GNU_SOURCE
+#include "match.h"
+#include "pass.h"
+#include "reroute.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef R42_LIB_PATH
+#define R42_LIB_PATH "/usr/lib/r42intercept/libr42intercept.so"
+#endif
+#ifndef R42_VERSION
+#define R42_VERSION "unknown"
+#endif
+
+/* Exit statuses, as env(1) and timeout(1) have them. */
+#define EXIT_WRAPPER 125    /* r42intercept itself failed */
+#define EXIT_CANNOT_RUN 126 /* COMMAND found but not runnable */
+#define EXIT_NOT_FOUND 127  /* COMMAND not found */
+
+static void usage(FILE *to) {
+  fprintf(to,
+          "Usage: r42intercept [OPTION]... [--] COMMAND [ARG]...\n"
+          "Run COMMAND with libr42intercept.so preloaded: range42's devkit "
+          "scripts,\n"
+          "ansible-playbook and ansible-vault view, whether COMMAND itself "
+          "or any\n"
+          "program it runs, are answered from the Proxmox API when "
+          "possible, and run\n"
+          "for real otherwise.\n"
+          "\n"
+          "  -q, --quiet    print no r42intercept trace lines "
+          "(R42INTERCEPT_QUIET=1)\n"
+          "  -h, --help     print this help and exit\n"
+          "  -V, --version  print the version and exit\n"
+          "  --             end of options\n"
+          "\n"
+          "Exit status: that of COMMAND; 125 if r42intercept itself "
+          "failed, 126 if\n"
+          "COMMAND was found but could not be run, 127 if it was not "
+          "found.\n"
+          "Library: %s\n",
+          R42_LIB_PATH);
+}
+
+/* 1 when the LD_PRELOAD value LIST has LIB as one of its entries. */
+static int has_entry(const char *list, const char *lib) {
+  size_t len = strlen(lib);
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, " :");
+    if (n == len && strncmp(p, lib, len) == 0)
+      return 1;
+    p += n;
+    p += strspn(p, " :");
+  }
+  return 0;
+}
+
+extern char **environ;
+
+/* Execs the runner for ARGV (ARGV[0] the command, looked up in PATH as
+   execvp would) when the command is ours.  Returns when it is not, or when
+   the runner could not start: then (said in a trace line) with a pass
+   marker first in the environment, so that the library's constructor in
+   the command does not try again. */
+static void hand_to_runner(char **argv) {
+  int prog;
+  enum match_kind kind = match_exec(argv[0], argv, &prog);
+  if (kind == MATCH_NONE)
+    return;
+  char resolved[PATH_MAX];
+  const char *path = argv[0];
+  if (!strchr(path, '/')) {
+    const char *search = getenv("PATH");
+    if (reroute_resolve(resolved, sizeof resolved, path,
+                        search ? search : "/bin:/usr/bin") < 0)
+      return;
+    path = resolved;
+  }
+  if (!reroute_executable(path) ||
+      reroute_exec(path, argv, environ, prog) == 0)
+    return;
+  static char marker[PASS_MAX];
+  char **env = malloc((pass_count(environ) + 2) * sizeof *env);
+  if (!env)
+    return;
+  pass_format(marker, (long)getpid(), kind);
+  pass_env(env, environ, marker);
+  environ = env;
+}
+
+/* LD_PRELOAD with LIB in front, unless it is there already.  Returns 0,
+   or -1 (errno set). */
+static int preload(const char *lib) {
+  const char *old = getenv("LD_PRELOAD");
+  if (old && has_entry(old, lib))
+    return 0;
+  if (!old || !*old)
+    return setenv("LD_PRELOAD", lib, 1);
+  char *value;
+  if (asprintf(&value, "%s %s", lib, old) < 0)
+    return -1;
+  int rc = setenv("LD_PRELOAD", value, 1);
+  free(value);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  static const struct option longs[] = {
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
+  };
+  int opt, quiet = 0;
+  argv[0] = (char *)"r42intercept"; /* getopt's messages name it */
+  while ((opt = getopt_long(argc, argv, "+qhV", longs, NULL)) != -1) {
+    switch (opt) {
+    case 'q':
+      quiet = 1;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      puts("r42intercept " R42_VERSION);
+      return 0;
+    default:
+      fprintf(stderr, "Try 'r42intercept --help' for more information.\n");
+      return EXIT_WRAPPER;
+    }
+  }
+  if (optind >= argc) {
+    usage(stderr);
+    return EXIT_WRAPPER;
+  }
+  const char *q = getenv("R42INTERCEPT_QUIET");
+  if (q && strcmp(q, "1") == 0)
+    quiet = 1;
+  else if (quiet && setenv("R42INTERCEPT_QUIET", "1", 1) < 0) {
+    perror("r42intercept: setenv");
+    return EXIT_WRAPPER;
+  }
+  if (access(R42_LIB_PATH, R_OK) != 0) {
+    if (!quiet)
+      fprintf(stderr,
+              ":: TRACE :: \033[0;33mr42intercept: %s: %s; running %s as "
+              "is\033[0m\n",
+              R42_LIB_PATH, strerror(errno), argv[optind]);
+  } else if (preload(R42_LIB_PATH) < 0) {
+    perror("r42intercept: setenv");
+    return EXIT_WRAPPER;
+  } else {
+    hand_to_runner(argv + optind);
+  }
+  execvp(argv[optind], argv + optind);
+  int err = errno;
+  fprintf(stderr, "r42intercept: %s: %s\n", argv[optind], strerror(err));
+  return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}

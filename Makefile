@@ -32,7 +32,7 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan format
+        check-valgrind check-asan format check-range42
 
 all: $(SO) $(RUNNER)
 
@@ -43,6 +43,7 @@ help:
 	@echo "make bench      benchmarks (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) (PREFIX=$(PREFIX))"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
+	@echo "make check-range42   range42's own scripts, slow vs fast path (needs its repositories)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +78,11 @@ unit: $(UNIT_BIN) $(PROGS)
 
 test: all unit
 	@bash test/run-all.sh
+
+# range42's own client scripts (devkit _tests, range42-playbooks), unchanged, slow path
+# vs fast path on the simulator; needs the repositories (test/README.md). Not in `test`.
+check-range42: all
+	@bash test/e2e/check-range42.sh
 
 demo: deps all
 	@bash contrib/demo.sh

@@ -54,12 +54,8 @@ help:
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) and $(BINDIR) (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove what make install put in place"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
-	@echo "make fuzz       build the libFuzzer targets (clang, ASan+UBSan) and run each"
-	@echo "                for FUZZ_SECONDS (default $(FUZZ_SECONDS)); make test runs each for"
-	@echo "                FUZZ_TEST_SECONDS (default $(FUZZ_TEST_SECONDS)); crashes: build-fuzz/crashes/"
-	@echo "make soak       1000 playbook calls, 1000 script calls and a 20 000-line batch"
-	@echo "                against the simulator; fds and RSS must stay flat (a few minutes)"
-	@echo "make check-range42   checks against the real devkit (R42_REF_DEVKIT=/work/ref/devkit)"
+	@echo "make check-range42   range42's own code beside the project: test/range42 (real devkit"
+	@echo "                vs fixtures, R42_REF_DEVKIT) and test/e2e (its client scripts, slow vs fast)"
 
 # The runner's objects are position-independent (they make the core, a
 # shared object) with hidden symbols (the core exports one entry point).
@@ -152,6 +148,8 @@ unit: $(UNIT_BIN) $(PROGS)
 test: all unit fuzz-build
 	@R42_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) bash test/run-all.sh
 
+# range42's own client scripts (devkit _tests, range42-playbooks), unchanged, slow path
+# vs fast path on the simulator; needs the repositories (test/README.md). Not in `test`.
 demo: deps all
 	@bash contrib/demo.sh
 
@@ -261,6 +259,7 @@ soak: all
 # none): the table of its known versions, and its scripts recognised.
 check-range42: all unit
 	bats test/range42
+	bash test/e2e/check-range42.sh
 
 format:
 	clang-format -i shim/*.[ch] fastpath/*.[ch] test/unit/*.[ch] \

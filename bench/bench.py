@@ -68,8 +68,8 @@ class Api:
         conn.close()
         return resp.status, (json.loads(text) if text else None)
 
-    def reset(self):
-        self.call("POST", "/_sim/reset", auth=False)
+    def reset(self, seed=None):
+        self.call("POST", "/_sim/reset", seed, auth=False)
 
     def config(self, knobs):
         self.call("POST", "/_sim/config", knobs, auth=False)
@@ -322,6 +322,10 @@ def bench_preload():
 
 # ---- 4. scenario -------------------------------------------------------------
 
+# The VM scenario ends as demo_lab.delete_vms_only does: stop_force, then
+# delete.  Its LXC twin acts on containers by state, since a container start,
+# stop or pause in the wrong state is an HTTP error that stops the devkit's
+# script (as it stops ansible).
 SCENARIO = r"""
 set -eo pipefail
 ids() { echo px-testing | proxmox_vm.list.to.jsons.sh | jq -r 'select(.vm_template == 0) | .vm_id'; }
@@ -330,12 +334,26 @@ ids | proxmox_vm.vm_id.stop_force.to.jsons.sh > /dev/null
 ids | proxmox_vm.vm_id.start.to.jsons.sh > /dev/null
 ids | proxmox_vm.vm_id.pause.to.jsons.sh > /dev/null
 ids | proxmox_vm.vm_id.resume.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.stop_force.to.jsons.sh > /dev/null
+ids | proxmox_vm.vm_id.delete.to.jsons.sh > /dev/null
 """
 
+LXC_SCENARIO = r"""
+set -eo pipefail
+ids() { echo px-testing | proxmox_lxc.list.to.jsons.sh | jq -r --arg s "$1" 'select(.lxc_status == $s) | .vm_id'; }
+ids stopped | proxmox_lxc.vm_id.start.to.jsons.sh > /dev/null
+ids running | proxmox_lxc.vm_id.pause.to.jsons.sh > /dev/null
+ids stopped | proxmox_lxc.vm_id.resume.to.jsons.sh > /dev/null
+ids running | proxmox_lxc.vm_id.stop_force.to.jsons.sh > /dev/null
+ids stopped | proxmox_lxc.vm_id.delete.to.jsons.sh > /dev/null
+"""
 
-def scenario_once(extra_env):
-    API.reset()
-    secs, out, err, rc = timed(["bash", "-c", SCENARIO], b"", env_with(**extra_env))
+LXC_COUNT = 20
+
+
+def scenario_once(script, extra_env, seed=None):
+    API.reset(seed)
+    secs, out, err, rc = timed(["bash", "-c", script], b"", env_with(**extra_env))
     if rc != 0:
         raise SystemExit(f"bench: scenario failed ({extra_env}):\n{err.decode(errors='replace')[-3000:]}")
     return secs
@@ -349,26 +367,82 @@ SCENARIO_MODES = [
 ]
 
 
-def bench_scenario():
-    vms = len([v for v in API.api("GET", f"/nodes/{NODE}/qemu")[1]["data"] if not v.get("template")])
-    say(f"## 4. A {vms}-VM scenario through the fixture devkit scripts")
-    say()
-    say(f"`list; stop_force all; start all; pause all; resume all` ({1 + 4 * vms} VM actions, "
-        "plus the list calls that pick the VMs), once per mode.")
-    say()
-    say("| mode | total | per VM action | vs slow path |")
+def scenario_table(script, actions, seed=None):
+    say("| mode | total | per action | vs slow path |")
     say("|---|---:|---:|---:|")
     times = []
     for label, extra in SCENARIO_MODES:
         progress(f"scenario: {label}")
-        secs = scenario_once(extra)
+        secs = scenario_once(script, extra, seed)
         times.append(secs)
-        say(f"| {label} | {secs:.2f} s | {ms(secs / (1 + 4 * vms))} | {ratio(times[0], secs)} |")
+        say(f"| {label} | {secs:.2f} s | {ms(secs / actions)} | {ratio(times[0], secs)} |")
     say()
+    return times
+
+
+def bench_scenario():
+    API.reset()
+    vms = len([v for v in API.api("GET", f"/nodes/{NODE}/qemu")[1]["data"] if not v.get("template")])
+    say(f"## 4. A {vms}-VM scenario through the fixture devkit scripts, and its LXC twin")
+    say()
+    say(f"VMs: `list; stop_force all; start all; pause all; resume all; stop_force all; "
+        f"delete all` ({1 + 6 * vms} VM actions, plus the list calls that pick the VMs and "
+        "the name look-ups of the delete script), once per mode.")
+    say()
+    times = scenario_table(SCENARIO, 1 + 6 * vms)
     say(f"Target: the scenario >= 25x faster than the slow path: "
         f"{'met' if times[0] / times[-1] >= 25 else 'NOT met'} ({ratio(times[0], times[-1])}).")
     say()
+    seed = {"vms": 1, "lxcs": LXC_COUNT}
+    API.reset(seed)
+    running = len([c for c in API.api("GET", f"/nodes/{NODE}/lxc")[1]["data"]
+                   if c.get("status") == "running"])
+    acts = (LXC_COUNT - running) + 3 * LXC_COUNT + LXC_COUNT
+    say(f"Containers ({LXC_COUNT}, {running} running at first): `start the stopped ones; "
+        f"pause all; resume all; stop_force all; delete all` ({acts} container actions, plus "
+        "the list calls that pick them), once per mode.")
+    say()
+    times = scenario_table(LXC_SCENARIO, acts, seed)
+    say(f"The LXC twin, fast path vs slow path: {ratio(times[0], times[-1])}.")
+    say()
     return times
+
+
+# ---- 9. the *_all_vms scripts (defined here, beside the scenario) ---------------------------------------------
+
+def all_vms_prep(status):
+    """Every VM (not the template) put in STATUS through the API (not timed)."""
+    API.reset()
+    path = "start" if status == "running" else "stop"
+    for vm in API.api("GET", f"/nodes/{NODE}/qemu")[1]["data"]:
+        if not vm.get("template") and vm.get("status") != status:
+            API.api("POST", f"/nodes/{NODE}/qemu/{vm['vmid']}/status/{path}")
+
+
+def bench_all_vms():
+    say("## 9. The `*_all_vms` scripts on 20 VMs")
+    say()
+    say("`echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh` with every VM stopped, and "
+        "`proxmox_vm.stop_force_all_vms.to.jsons.sh` with every VM running; once each. The "
+        "devkit's script sleeps 3 s after each VM on top of its ansible-playbook run; the fast "
+        "path waits for each task instead.")
+    say()
+    say("| script | real ansible-playbook (slow path) | r42intercept | vs slow path |")
+    say("|---|---:|---:|---:|")
+    for script, status in (("proxmox_vm.start_all_vms.to.jsons.sh", "stopped"),
+                           ("proxmox_vm.stop_force_all_vms.to.jsons.sh", "running")):
+        times = []
+        for extra in ({"LD_PRELOAD": None}, {"LD_PRELOAD": SO}):
+            progress(f"{script} {extra}")
+            all_vms_prep(status)
+            secs, out, err, rc = timed(["bash", "-c", f"echo {NODE} | {script}"], b"",
+                                       env_with(**extra))
+            if rc != 0 or out.count(b"\n") < 20:
+                raise SystemExit(f"bench: {script} failed ({extra}):\n"
+                                 f"{err.decode(errors='replace')[-3000:]}")
+            times.append(secs)
+        say(f"| `{script}` | {times[0]:.2f} s | {times[1]:.2f} s | {ratio(times[0], times[1])} |")
+    say()
 
 
 # ---- 5. the seed's curl + jq twin ----------------------------------------
@@ -610,7 +684,8 @@ def main():
     say()
     t0 = time.time()
     sections = [bench_per_call, bench_breakdown, bench_preload, bench_scenario,
-                bench_seed_twin, bench_one_script, bench_vault_and_cache, bench_start_ways]
+                bench_seed_twin, bench_one_script, bench_vault_and_cache, bench_start_ways,
+                bench_all_vms]
     only = os.environ.get("R42_BENCH_SECTIONS")  # e.g. "1,6": a partial run
     for number, section in enumerate(sections, 1):
         if not only or str(number) in only.split(","):

@@ -55,8 +55,8 @@ static size_t cluster_max_workers(struct pve *pve) {
   double v = -1;
   if (cJSON_IsNumber(mw))
     v = mw->valuedouble;
-  else if (cJSON_IsString(mw) && strspn(mw->valuestring, "0123456789") ==
-                                     strlen(mw->valuestring))
+  else if (cJSON_IsString(mw) &&
+           strspn(mw->valuestring, "0123456789") == strlen(mw->valuestring))
     v = atof(mw->valuestring);
   size_t width = reply.status == 200 && v >= 1 && v == (double)(long)v
                      ? (size_t)(v < BATCH_MAX_WIDTH ? v : BATCH_MAX_WIDTH)
@@ -87,7 +87,8 @@ size_t batch_width(struct pve *pve, size_t lines, bool strict) {
 
 void batch_slot_begin(struct pve *pve, struct batch_slot *slot) {
   slot->has_call = true;
-  slot->act_rc = act_begin(pve, &slot->job.call, NULL, &slot->wait, &slot->out);
+  slot->act_rc =
+      act_begin(pve, &slot->job.call, NULL, &slot->wait, &slot->out);
 }
 
 bool batch_slot_failed(const struct batch_slot *slot) {

@@ -56,8 +56,8 @@ struct sc {
   size_t n_reqs;
   char **made; /* default snapshot names this call used: node/id/name */
   size_t n_made;
-  bool strict; /* RANGE42_PROXMOX_API_STRICT=1 */
-  struct batch_slot *slot; /* in a batch: the line's action goes here */
+  bool strict;              /* RANGE42_PROXMOX_API_STRICT=1 */
+  struct batch_slot *slot;  /* in a batch: the line's action goes here */
   struct dk_request *lines; /* the batch's lines (reqs, or run_all's) */
 };
 

@@ -170,6 +170,7 @@ static int start_next(struct batch *b, struct msg_err *e) {
   struct batch_slot *slot = slot_of(b, b->next);
   memset(slot, 0, sizeof *slot);
   if (b->ops->start(b->ops->ctx, b->next, slot, e) < 0) {
+    free(slot->note);
     if (slot->has_call) {
       act_wait_clear(&slot->wait);
       job_clear(&slot->job);

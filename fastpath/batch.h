@@ -10,12 +10,15 @@
 /* One line of a batch: the caller's line work fills it (batch_slot_begin()
    for its action call), the batch polls its task and hands it back. */
 struct batch_slot {
-  struct job job;         /* the action call (when has_call) */
-  struct act_wait wait;   /* its task, while act_rc is 1 */
-  struct act_outcome out; /* its outcome */
-  int act_rc;             /* act_begin()/act_poll(): 1 running, 0, -1 */
-  bool has_call;          /* the line made its action call here */
-  bool failed;            /* the line failed before its action call */
+  struct job job;            /* the action call (when has_call) */
+  struct act_wait wait;      /* its task, while act_rc is 1 */
+  struct act_outcome out;    /* its outcome */
+  int act_rc;                /* act_begin()/act_poll(): 1 running, 0, -1 */
+  bool has_call;             /* the line made its action call here */
+  bool failed;               /* the line failed before its action call */
+  char *note;                /* a devkit line of the line's own (a trace),
+                                printed first when it is handed back */
+  void (*say)(const char *); /* how NOTE is printed (dk_trace, dk_pass) */
 };
 
 /* What the batch needs of its caller; CTX is passed back. */

@@ -534,7 +534,10 @@ static enum line_rc line_extract(struct sc *c, const cJSON *req,
 /* REQ with KEY set to VALUE, traced when the script traces its line, then
    the script's action on it, printed. */
 static enum line_rc finish_line(struct sc *c, cJSON *line, struct msg_err *e) {
-  if (c->s->trace) {
+  if (c->s->trace && c->slot) { /* in a batch: with the line's result */
+    c->slot->say = dk_trace;
+    c->slot->note = jq_text(line);
+  } else if (c->s->trace) {
     cleanup_free char *text = jq_text(line);
     dk_trace(text);
   }
@@ -769,10 +772,10 @@ static int line_start(void *ctx, size_t i, struct batch_slot *slot,
   enum line_rc rc;
   c->slot = slot;
   if (c->s->kind == DK_ALL) {
-    if (c->s->in == DK_IN_DRAINED) {
+    if (c->s->in == DK_IN_DRAINED) { /* printed with the line's result */
       cleanup_free char *text = jq_text(req);
-      cleanup_free char *pass = xasprintf(" :: %s", text);
-      dk_pass(pass);
+      slot->say = dk_pass;
+      slot->note = xasprintf(" :: %s", text);
     }
     rc = act_and_print(c, req, c->s->action, e);
     if (rc == LINE_UNSURE) /* checked before: cannot happen */
@@ -788,6 +791,11 @@ static int line_start(void *ctx, size_t i, struct batch_slot *slot,
 
 static void line_emit(void *ctx, size_t i, struct batch_slot *slot) {
   (void)ctx, (void)i;
+  if (slot->note) /* the devkit's line before the action: here, so that a
+                     terminal shows the devkit's order */
+    slot->say(slot->note);
+  free(slot->note);
+  slot->note = NULL;
   if (!slot->has_call)
     return; /* failed before its action, traced then */
   if (slot->act_rc == 0) {

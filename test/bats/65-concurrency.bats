@@ -198,3 +198,19 @@ traces() { grep -a 'TRACE' <<<"$stderr" | grep -v 'fast path:' ; }
     assert_eq "$(in_flight)" 3
     assert_eq "$(rounds)" 2
 }
+
+@test "a traced script (delete): trace lines and results interleaved as one at a time, on one stream" {
+    seed 5 '{"destroy": 0.3}'
+    RANGE42_PROXMOX_API_PARALLEL=1 r42_run shim timeout 60 bash -c \
+        'printf "%s\n" 100 101 102 103 104 | proxmox_vm.vm_id.delete.to.jsons.sh 2>&1'
+    assert_eq "$status" 0
+    local want="$output"
+    assert_eq "$(grep '^:: TRACE' <<<"$want" | grep -vc r42intercept)" 5 "the devkit's per-line traces"
+    seed 5 '{"destroy": 0.3}'
+    r42_run shim timeout 60 bash -c \
+        'printf "%s\n" 100 101 102 103 104 | proxmox_vm.vm_id.delete.to.jsons.sh 2>&1'
+    assert_eq "$status" 0
+    assert_eq "$(in_flight)" 4 "tasks in flight"
+    assert_eq "$(sed -E 's/UPID:[^"]*/UPID/g' <<<"$output")" "$(sed -E 's/UPID:[^"]*/UPID/g' <<<"$want")"
+    assert_eq "$(r42_sim GET /_sim/state | jq -c '.vms')" "{}"
+}

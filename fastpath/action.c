@@ -18,9 +18,24 @@
 
 #define ROLE "range42-ansible_roles-proxmox_controller : "
 #define ACT_REQUEST_TIMEOUT 30.0 /* the uri module's default */
-#define ACT_POLL_FIRST 0.05      /* first re-check after this many s */
-#define ACT_POLL_MAX 1.0         /* back-off cap */
 #define ACT_POLL_LAST 0.5        /* time kept for the last poll's answer */
+
+/* Task polls (docs/actions.md, "Task polls"): a task's end is noticed
+   within max(10% of its duration, 150 ms).  The first poll goes at once
+   (a task that failed at its start, or a simulator's instant task, is
+   seen without a wait).  After a poll sent E seconds into the task, the
+   next one goes max(ACT_NOTICE_SHARE * E, ACT_NOTICE_MIN) later, less the
+   last poll's round trip (its answer reflects the task half a round trip
+   after it was sent): 150 ms steps up to 1.5 s, then 10% of the age (a
+   10 s task: about one poll a second at its end).  Quick kinds (suspend,
+   resume: tens of milliseconds on a real host) are polled every
+   ACT_QUICK_GAP during their first ACT_QUICK_SPAN.  Polls never come
+   closer than ACT_POLL_MIN. */
+#define ACT_NOTICE_SHARE 0.1
+#define ACT_NOTICE_MIN 0.15
+#define ACT_QUICK_GAP 0.05
+#define ACT_QUICK_SPAN 0.3
+#define ACT_POLL_MIN 0.02
 
 /* The guests, and what the role calls their values. */
 static const struct act_guest qemu = {"qemu",
@@ -283,48 +298,63 @@ static void sleep_for(double seconds) {
     ;
 }
 
-/* Waits for the task UPID to stop: first check at once, then after 50 ms,
-   doubling up to 1 s.  Every check is answered by the wait's end (TIMEOUT
-   after the start); the last one starts a little before it, keeping
-   ACT_POLL_LAST (at most a tenth of the wait) for its answer.  Returns 0
-   when the task ended "OK", 1 when it ended otherwise or is still running
-   at the timeout (OUT's task_msg says which), -1 when a check itself
+void act_sleep_until(double when) {
+  sleep_for(when - util_now());
+}
+
+/* Suspend and resume end in tens of milliseconds on a real host. */
+static bool quick_task(const struct act_def *def) {
+  return strstr(def->path, "/suspend") || strstr(def->path, "/resume");
+}
+
+/* The delay from a poll sent ELAPSED s into W's task to the next one. */
+static double poll_gap(const struct act_wait *w, double elapsed) {
+  double gap = fmax(ACT_NOTICE_SHARE * elapsed, ACT_NOTICE_MIN);
+  if (quick_task(w->call->def) && elapsed < ACT_QUICK_SPAN)
+    gap = ACT_QUICK_GAP;
+  return fmax(gap - w->rtt, ACT_POLL_MIN);
+}
+
+/* One check of W's task (see the schedule above).  Every check is
+   answered by the wait's end (the action's timeout after its request was
+   answered); the last one starts a little before it, keeping
+   ACT_POLL_LAST (at most a tenth of the wait) for its answer, and a check
+   that comes after the end (others' requests went first) gets that much
+   too.  Returns 0 when the task ended "OK", 1 when it ended otherwise or
+   is still running after the last check (OUT's task_msg says which), 2
+   when it is still running (W->next set), -1 when the check itself
    failed (OUT's failure fields set). */
-static int wait_task(struct pve *pve, const struct act_call *call,
-                     const char *upid, struct act_outcome *out) {
-  const char *task = call->def->api_task;
-  cleanup_free char *esc = pve_escape(upid);
-  cleanup_free char *path =
-      xasprintf("/nodes/%s/tasks/%s/status", call->node, esc);
-  double end = util_now() + call->timeout, delay = 0;
-  double last = end - fmin(ACT_POLL_LAST, call->timeout / 10);
-  for (;;) {
-    sleep_for(fmin(delay, last - util_now()));
-    struct pve_reply reply;
-    if (request(pve, task, "GET", path, PVE_BODY_FORM, NULL, end - util_now(),
-                &reply, out) < 0)
-      return -1;
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
-    const char *status =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "status"));
-    const char *exit = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(data, "exitstatus"));
-    bool running = !status || strcmp(status, "running") == 0;
-    int rc = 0;
-    if (!running && (!exit || strcmp(exit, "OK") != 0)) {
-      snprintf(out->task_msg, sizeof out->task_msg, "Proxmox task failed: %s",
-               exit ? exit : "no exit status");
-      rc = 1;
-    } else if (running && util_now() >= last) {
-      snprintf(out->task_msg, sizeof out->task_msg,
-               "Proxmox task still running after %g s", call->timeout);
-      rc = 1;
-    }
-    pve_reply_clear(&reply);
-    if (rc != 0 || !running)
-      return rc;
-    delay = delay == 0 ? ACT_POLL_FIRST : fmin(delay * 2, ACT_POLL_MAX);
+static int check_task(struct pve *pve, struct act_wait *w,
+                      struct act_outcome *out) {
+  const struct act_call *call = w->call;
+  double budget = fmin(ACT_POLL_LAST, call->timeout / 10);
+  double sent = util_now();
+  struct pve_reply reply;
+  w->polls++;
+  if (request(pve, call->def->api_task, "GET", w->poll_path, PVE_BODY_FORM,
+              NULL, fmax(w->end - sent, budget), &reply, out) < 0)
+    return -1;
+  w->rtt = util_now() - sent;
+  cJSON *data = cJSON_GetObjectItemCaseSensitive(reply.json, "data");
+  const char *status =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "status"));
+  const char *exit = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(data, "exitstatus"));
+  bool running = !status || strcmp(status, "running") == 0;
+  int rc = running ? 2 : 0;
+  if (!running && (!exit || strcmp(exit, "OK") != 0)) {
+    snprintf(out->task_msg, sizeof out->task_msg, "Proxmox task failed: %s",
+             exit ? exit : "no exit status");
+    rc = 1;
+  } else if (running && sent >= w->last) {
+    snprintf(out->task_msg, sizeof out->task_msg,
+             "Proxmox task still running after %g s", call->timeout);
+    rc = 1;
   }
+  pve_reply_clear(&reply);
+  if (rc == 2)
+    w->next = fmin(sent + poll_gap(w, sent - w->start), w->last);
+  return rc;
 }
 
 /* ---- results ---------------------------------------------------------- */
@@ -502,9 +532,47 @@ static cJSON *result(struct pve *pve, const struct act_call *call,
   return status_result(pve, call, out);
 }
 
-int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
-            struct act_outcome *out) {
+/* With profiling on: W's requests, and its task's length as seen. */
+static void profile_action(const struct act_wait *w) {
+  const struct act_call *call = w->call;
+  if (!msg_profiling())
+    return;
+  if (w->poll_path)
+    msg_profile("action %s%s%s: %d requests (%d task polls, task seen "
+                "%.3f s)",
+                call->def->name, call->vm_id ? " vm " : "",
+                call->vm_id ? call->vm_id : "", w->requests, w->polls,
+                util_now() - w->start);
+  else
+    msg_profile("action %s%s%s: %d requests", call->def->name,
+                call->vm_id ? " vm " : "", call->vm_id ? call->vm_id : "",
+                w->requests);
+}
+
+void act_wait_clear(struct act_wait *w) {
+  cJSON_Delete(w->reply);
+  free(w->poll_path);
+  memset(w, 0, sizeof *w);
+}
+
+/* W's task done (or none): the result, W cleared.  0 or -1. */
+static int finish(struct pve *pve, struct act_wait *w,
+                  struct act_outcome *out) {
+  const struct act_def *def = w->call->def;
+  if (def->shape == ACT_STATUS)
+    w->requests++;
+  out->result = result(pve, w->call, w->reply, out);
+  out->requests = w->requests;
+  profile_action(w);
+  act_wait_clear(w);
+  return out->result ? 0 : -1;
+}
+
+int act_begin(struct pve *pve, const struct act_call *call, const cJSON *list,
+              struct act_wait *w, struct act_outcome *out) {
   memset(out, 0, sizeof *out);
+  memset(w, 0, sizeof *w);
+  w->call = call;
   const struct act_def *def = call->def;
   if (def->shape == ACT_LIST && list && !def->guest->lxc) {
     out->result =
@@ -514,17 +582,47 @@ int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
   cleanup_free char *path = action_path(call);
   cleanup_free char *json = def->snapshot_body ? snapshot_body(call) : NULL;
   struct pve_reply reply;
+  w->requests = 1;
   if (request(pve, def->api_task, def->method, path,
               json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
-              ACT_REQUEST_TIMEOUT, &reply, out) < 0)
+              ACT_REQUEST_TIMEOUT, &reply, out) < 0) {
+    out->requests = w->requests;
     return -1;
-  const char *upid = cJSON_GetStringValue(
-      cJSON_GetObjectItemCaseSensitive(reply.json, "data"));
-  int rc = 0;
-  if (def->timeout > 0 && upid && wait_task(pve, call, upid, out) < 0)
-    rc = -1;
-  else if (!(out->result = result(pve, call, reply.json, out)))
-    rc = -1;
-  pve_reply_clear(&reply);
+  }
+  w->reply = reply.json;
+  const char *upid =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w->reply, "data"));
+  if (def->timeout <= 0 || !upid)
+    return finish(pve, w, out);
+  cleanup_free char *esc = pve_escape(upid);
+  w->poll_path = xasprintf("/nodes/%s/tasks/%s/status", call->node, esc);
+  w->start = w->next = util_now();
+  w->end = w->start + call->timeout;
+  w->last = w->end - fmin(ACT_POLL_LAST, call->timeout / 10);
+  return 1;
+}
+
+int act_poll(struct pve *pve, struct act_wait *w, struct act_outcome *out) {
+  w->requests++;
+  int rc = check_task(pve, w, out);
+  if (rc == 2)
+    return 1;
+  if (rc < 0) {
+    out->requests = w->requests;
+    profile_action(w);
+    act_wait_clear(w);
+    return -1;
+  }
+  return finish(pve, w, out);
+}
+
+int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
+            struct act_outcome *out) {
+  struct act_wait w;
+  int rc = act_begin(pve, call, list, &w, out);
+  while (rc == 1) {
+    act_sleep_until(w.next);
+    rc = act_poll(pve, &w, out);
+  }
   return rc;
 }

@@ -74,6 +74,21 @@ struct act_outcome {
   long http_status;        /* on failure: HTTP status, 0 if none */
   char msg[400];           /* on failure: what went wrong */
   bool unreachable;        /* on failure: no HTTP answer at all */
+  int requests;            /* HTTP requests the call sent */
+};
+
+/* A call whose Proxmox task is being waited for (act_begin()). */
+struct act_wait {
+  const struct act_call *call; /* borrowed: must outlive the wait */
+  cJSON *reply;                /* the first request's answer */
+  char *poll_path;             /* its task's status path; NULL: no task */
+  double start;                /* util_now() when the request was answered */
+  double end;                  /* the wait's end: start + call->timeout */
+  double last;                 /* the last poll starts by then */
+  double next;                 /* when the next poll is due */
+  double rtt;                  /* the last poll's round trip, s */
+  int polls;                   /* task polls sent */
+  int requests;                /* HTTP requests sent */
 };
 
 /* Checks that the per-VM values of CALL are usable for its action
@@ -99,6 +114,26 @@ const char *act_call_value(const struct act_call *call, const char *var);
    or no answer, a missing late variable.  The caller frees OUT->result. */
 int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
             struct act_outcome *out) R42_WARN_UNUSED;
+
+/* act_run() in steps, so that several calls' tasks run at once over one
+   connection: sends CALL's request.  Returns 0 or -1 as act_run() does
+   when the call is over (no task to wait for, or a failure), or 1 when
+   its task is running: call act_poll() from W->next on, with the same
+   OUT.  LIST: as for act_run(). */
+int act_begin(struct pve *pve, const struct act_call *call, const cJSON *list,
+              struct act_wait *w, struct act_outcome *out) R42_WARN_UNUSED;
+
+/* One poll of W's task (act_begin() returned 1): 1 while it runs (W->next
+   is the next poll's time, never past the wait's end), else what
+   act_run() returns, W cleared. */
+int act_poll(struct pve *pve, struct act_wait *w,
+             struct act_outcome *out) R42_WARN_UNUSED;
+
+/* Frees what W holds (an abandoned wait). */
+void act_wait_clear(struct act_wait *w);
+
+/* Sleeps until util_now() reaches WHEN (no sleep when it has). */
+void act_sleep_until(double when);
 
 /* The task-timeout cap from RANGE42_PROXMOX_API_TASK_TIMEOUT (seconds),
    or 0 when unset or invalid. */

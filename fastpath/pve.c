@@ -36,6 +36,7 @@ struct pve {
   enum { PVE_SENT, PVE_NOT_RESENT, PVE_WRONG_CERT } refused; /* and why */
   long connections;
   long profiled_connections; /* for the profile: connections reported */
+  long requests;             /* requests made (pve_requests()) */
 };
 
 static bool plain_host(const char *host) {
@@ -216,6 +217,7 @@ int pve_request(struct pve *pve, const char *method, const char *path,
                 enum pve_body kind, const char *body, double timeout,
                 struct pve_reply *reply, struct msg_err *e) {
   memset(reply, 0, sizeof *reply);
+  pve->requests++;
   buf_free(&pve->body);
   pve->reason[0] = pve->error[0] = '\0';
   pve->once = strcmp(method, "GET") != 0;
@@ -274,4 +276,8 @@ char *pve_escape(const char *s) {
 
 long pve_connections(const struct pve *pve) {
   return pve->connections;
+}
+
+long pve_requests(const struct pve *pve) {
+  return pve->requests;
 }

@@ -57,4 +57,7 @@ char *pve_escape(const char *s);
 /* Number of TCP connections opened so far (keep-alive check). */
 long pve_connections(const struct pve *pve);
 
+/* Number of requests made so far (pve_request() calls). */
+long pve_requests(const struct pve *pve);
+
 #endif

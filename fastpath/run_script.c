@@ -18,6 +18,7 @@
 
 #include "../shim/match.h"
 #include "acfg.h"
+#include "batch.h"
 #include "devkit.h"
 #include "inventory.h"
 #include "job.h"
@@ -55,7 +56,9 @@ struct sc {
   size_t n_reqs;
   char **made; /* default snapshot names this call used: node/id/name */
   size_t n_made;
-  bool strict; /* RANGE42_PROXMOX_API_STRICT=1 */
+  bool strict;              /* RANGE42_PROXMOX_API_STRICT=1 */
+  struct batch_slot *slot;  /* in a batch: the line's action goes here */
+  struct dk_request *lines; /* the batch's lines (reqs, or run_all's) */
 };
 
 /* What became of one line. */
@@ -342,9 +345,16 @@ static enum line_rc run_action(struct sc *c, const cJSON *req,
   return rc;
 }
 
-/* The result of ACTION for REQ printed as one line. */
+/* The result of ACTION for REQ printed as one line; in a batch, its
+   request sent into the line's slot, the rest left to the batch. */
 static enum line_rc act_and_print(struct sc *c, const cJSON *req,
                                   const char *action, struct msg_err *e) {
+  if (c->slot) {
+    enum line_rc rc = prepare(c, req, action, &c->slot->job, e);
+    if (rc == LINE_DONE)
+      batch_slot_begin(c->pve, c->slot);
+    return rc;
+  }
   cJSON *result;
   enum line_rc rc = run_action(c, req, action, &result, e);
   if (rc == LINE_DONE)
@@ -524,7 +534,10 @@ static enum line_rc line_extract(struct sc *c, const cJSON *req,
 /* REQ with KEY set to VALUE, traced when the script traces its line, then
    the script's action on it, printed. */
 static enum line_rc finish_line(struct sc *c, cJSON *line, struct msg_err *e) {
-  if (c->s->trace) {
+  if (c->s->trace && c->slot) { /* in a batch: with the line's result */
+    c->slot->say = dk_trace;
+    c->slot->note = jq_text(line);
+  } else if (c->s->trace) {
     cleanup_free char *text = jq_text(line);
     dk_trace(text);
   }
@@ -691,6 +704,8 @@ static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
     if (rc != LINE_DONE)
       return rc;
     if (snap && !strcmp(snap, "?")) {
+      if (batch_current()) /* the lines before it come out first */
+        batch_drain(batch_current());
       dk_error("NOTHING TO DELETE - NO SNAPSHOT FOUND");
       exit(1);
     }
@@ -729,6 +744,85 @@ static enum line_rc run_line(struct sc *c, const cJSON *req,
   }
   msg_err_set(e, "not a per-line script");
   return LINE_UNSURE;
+}
+
+/* ---- batches: several lines' tasks at once (batch.c) -------------------- */
+
+/* Whether the kind's lines each end in one action with a task. */
+static bool batched_kind(const struct dk_script *s) {
+  return s->kind == DK_PER_ID || s->kind == DK_DELETE ||
+         s->kind == DK_SNAP_CREATE || s->kind == DK_SNAP_CHANGE ||
+         s->kind == DK_ALL;
+}
+
+static char *line_guest(void *ctx, size_t i) {
+  struct sc *c = ctx;
+  char *id = field(c->lines[i].obj, "vm_id");
+  if (id && !*id) {
+    free(id);
+    id = NULL;
+  }
+  return id;
+}
+
+static int line_start(void *ctx, size_t i, struct batch_slot *slot,
+                      struct msg_err *e) {
+  struct sc *c = ctx;
+  const cJSON *req = c->lines[i].obj;
+  enum line_rc rc;
+  c->slot = slot;
+  if (c->s->kind == DK_ALL) {
+    if (c->s->in == DK_IN_DRAINED) { /* printed with the line's result */
+      cleanup_free char *text = jq_text(req);
+      slot->say = dk_pass;
+      slot->note = xasprintf(" :: %s", text);
+    }
+    rc = act_and_print(c, req, c->s->action, e);
+    if (rc == LINE_UNSURE) /* checked before: cannot happen */
+      msg_trace("r42intercept: vm %zu of the list not answered: %s", i + 1,
+                e->text);
+  } else {
+    rc = run_line(c, req, e);
+  }
+  c->slot = NULL;
+  slot->failed = rc == LINE_FAILED || (rc == LINE_UNSURE && !slot->has_call);
+  return rc == LINE_UNSURE && c->s->kind != DK_ALL ? -1 : 0;
+}
+
+static void line_emit(void *ctx, size_t i, struct batch_slot *slot) {
+  (void)ctx, (void)i;
+  if (slot->note) /* the devkit's line before the action: here, so that a
+                     terminal shows the devkit's order */
+    slot->say(slot->note);
+  free(slot->note);
+  slot->note = NULL;
+  if (!slot->has_call)
+    return; /* failed before its action, traced then */
+  if (slot->act_rc == 0) {
+    job_report_task(&slot->job, &slot->out);
+    jout_sort_keys(slot->out.result);
+    print_line(slot->out.result);
+    cJSON_Delete(slot->out.result);
+    slot->out.result = NULL;
+  } else {
+    job_report_failure(&slot->job, &slot->out);
+  }
+  job_clear(&slot->job);
+}
+
+/* LINES through a batch, *STATUS the exit status.  Returns N, or the
+   index of the first line not reproducible (E set; the lines before it
+   done and printed). */
+static size_t run_batch(struct sc *c, struct dk_request *lines, size_t n,
+                        int *status, struct msg_err *e) {
+  struct batch_ops ops = {c, line_guest, line_start, line_emit};
+  c->lines = lines;
+  bool stopped = false;
+  size_t at = batch_run(c->pve, n, batch_width(c->pve, n, c->strict),
+                        c->strict, &ops, &stopped, e);
+  c->lines = NULL;
+  *status = stopped ? 2 : 0;
+  return at;
 }
 
 /* ---- the *_all_vms scripts ---------------------------------------------- */
@@ -777,9 +871,9 @@ static int all_requests(struct sc *c, const struct buf *ids,
   return 0;
 }
 
-/* DK_ALL: the action on every VM of the state list, one after the other,
-   each task waited for (the script's sleep between VMs is not kept).
-   Returns the exit status. */
+/* DK_ALL: the action on every VM of the state list, each task waited
+   for, up to the batch's width at once (the script's sleep between VMs
+   is not kept).  Returns the exit status. */
 static int run_all(struct sc *c) {
   struct msg_err e = {{0}};
   struct buf ids;
@@ -794,19 +888,8 @@ static int run_all(struct sc *c) {
   }
   buf_free(&ids);
   int status = 0;
-  for (size_t i = 0; i < n && status == 0; i++) {
-    if (c->s->in == DK_IN_DRAINED) {
-      cleanup_free char *text = jq_text(reqs[i].obj);
-      cleanup_free char *pass = xasprintf(" :: %s", text);
-      dk_pass(pass);
-    }
-    enum line_rc rc = act_and_print(c, reqs[i].obj, c->s->action, &e);
-    if (rc == LINE_UNSURE) /* checked above: cannot happen */
-      msg_trace("r42intercept: vm %zu of the list not answered: %s", i + 1,
-                e.text);
-    if (rc != LINE_DONE && c->strict)
-      status = 2;
-  }
+  if (run_batch(c, reqs, n, &status, &e) != n) /* cannot happen */
+    status = 2;
   dk_requests_free(reqs, n);
   return status;
 }
@@ -898,6 +981,19 @@ int run_script(struct fb *fb, char **argv, int prog) {
   msg_trace("r42intercept: fast path: %s via the Proxmox API", c.s->name);
   if (c.s->kind == DK_ALL) {
     int status = run_all(&c);
+    sc_clear(&c);
+    return status;
+  }
+  if (batched_kind(c.s)) {
+    int status;
+    size_t at = run_batch(&c, c.reqs, c.n_reqs, &status, &e);
+    if (at < c.n_reqs) {
+      char why[320];
+      snprintf(why, sizeof why, "from stdin line %zu on: %s", at + 1, e.text);
+      size_t offset = c.reqs[at].offset;
+      sc_clear(&c);
+      fb_exec_from(fb, offset, why);
+    }
     sc_clear(&c);
     return status;
   }

@@ -15,6 +15,7 @@ Command line
         --token 'root@pam!r42ci=SECRET' --node px-testing \\
         --port-file FILE --log FILE.jsonl \\
         [--bind 127.0.0.1] [--vms 8] [--lxcs 5] [--task-duration 0] [--port 0]
+        [--task-durations pve|KIND=SECONDS,...] [--max-workers N]
 
 --bind      127.0.0.1 (default), ::1 or localhost; any non-loopback address is refused
             (exit status 2).
@@ -25,6 +26,11 @@ Command line
 --vms N     number of seeded VMs (default 8).
 --lxcs N    number of seeded containers (default 5).
 --task-duration SECONDS  default task run time (default 0).
+--task-durations SPEC    run time per kind of task (the task_durations knob's default):
+            "pve" (times close to a real Proxmox VE host, see Tasks), or
+            KIND=SECONDS,... (kinds: start shutdown stop suspend resume snapshot
+            rollback delsnapshot destroy create), or both ("pve,start=2").
+--max-workers N          the max_workers knob's default (GET /cluster/options).
 SIGTERM or SIGINT: stop listening and exit with status 0 within a fraction of a second.
 The token secret is never printed or logged; errors about the token do not echo it.
 
@@ -110,6 +116,7 @@ snapshot names may arrive encoded; parameters come from the query string and fro
 form (application/x-www-form-urlencoded) or JSON (application/json) body)
 --------------------------------------------------------------------------------
 GET  /version                       {version, release, repoid}
+GET  /cluster/options               {} or {"max_workers": N} (the max_workers knob)
 GET  /nodes                         [{node, status:"online", type:"node"}]
 GET  /nodes/{node}/qemu             VMs ordered by vmid: vmid (int), name, status, uptime,
                                     cpu, cpus, mem, maxmem, disk, maxdisk, diskread,
@@ -200,7 +207,13 @@ GET  /nodes/{node}/tasks/{upid}/status
 Tasks
 -----
 UPID format: UPID:{node}:{pid:08X}:{pstart:08X}:{starttime:08X}:{type}:{vmid}:{user}!{tokenid}:
-A task ends at its start + task_duration (knob). Nothing runs in the background: at the
+A task ends at its start + its duration: task_durations[kind] when the knob names its
+kind (start, shutdown, stop, suspend, resume, snapshot, rollback, delsnapshot, destroy,
+create: the task type without its qm/vz prefix, qmpause being "suspend"), else
+task_duration. The "pve" table (PVE_TASK_DURATIONS: start 1.5 s, shutdown 4 s, stop 1 s,
+suspend and resume 0.3 s, snapshot 3 s, rollback 4 s, delsnapshot 1.5 s, destroy 1.5 s,
+create 2 s) is close to a small real host; the default is none (every task instant, as
+the tests want). There is no per-node limit on concurrent tasks. Nothing runs in the background: at the
 start of every request (and of GET /_sim/state) the tasks that have ended are applied to
 the state in order of end time, and only then. So a VM's state changes when its task
 ends, not at POST time, and with task_duration 0 a task is already stopped when first
@@ -216,6 +229,11 @@ GET  /_sim/state   {"vms": {"<id>": {name, status, qmpstatus, uptime, template (
                    "tasks": <number of tasks>, "config": <knobs>}
                    (ended tasks applied first; parent/current_parent null when none)
 GET  /_sim/log     the request log entries as one JSON list
+GET  /_sim/tasks   {"tasks": [{upid, type, vmid, start, end, exitstatus}] (start/end:
+                   seconds since start or reset; end null for a task that never ends,
+                   exitstatus null while running), "max_in_flight": the largest number
+                   of tasks running at one time, "max_in_flight_per_guest": the same for
+                   any one guest}
 GET  /_sim/config  the knobs
 POST /_sim/config  body: a JSON object of knobs, merged key by key (a knob given as
                    null returns to its default); answers the knobs. Unknown knobs or
@@ -230,6 +248,10 @@ Knobs (defaults in brackets)
   task_errors [{}]     {"<vmid>": "text"}: tasks created on that VM end with that
                        exitstatus and change nothing
   task_duration [--task-duration]  seconds a task created from now on runs
+  task_durations [--task-durations]  {"<kind>": seconds} per kind of task, overriding
+                       task_duration; the string "pve" is the PVE_TASK_DURATIONS table
+  max_workers [--max-workers, null]  what GET /cluster/options reports (1..64; null:
+                       not set, {} answered)
   task_forever [[]]    ["<vmid>", ...]: tasks created on those VMs never end
   delay [0]            seconds to sleep before answering each /api2 request ...
   delay_match [null]   ... or only those whose path contains this substring
@@ -239,7 +261,8 @@ Knobs (defaults in brackets)
   faults [[]]          per-request faults (status, invalid JSON, truncation, reset,
                        close, hang, drip, slow) matched by method, path regex and
                        occurrence: see test/sim/faults.py
-task_errors, task_forever and task_duration are read when a task is created.
+task_errors, task_forever, task_duration and task_durations are read when a task is
+created.
 
 Request log
 -----------
@@ -248,7 +271,12 @@ and flushed before the response is sent, also kept in memory for GET /_sim/log:
   {"seq": n (1, 2, ... since start or reset), "conn": <TCP connection number, 1, 2, ...
    never reset>, "method", "path" (as received: percent-encoded, no query), "query",
    "content_type", "body" (raw request body, UTF-8 text), "auth": "ok"|"bad"|"missing",
-   "status": <int>, "reason": <str>}
+   "status": <int>, "reason": <str>, "time": <seconds since start or reset, when the
+   request arrived>, "done": <the same, when its answer was ready>}
+A request that started a task also has "task": {upid, type, vmid, start, end} (end: null
+when it never ends); a task status read answered 200 has "task_status": "running" or
+"stopped" and "task_end" (the task's end, or null). From these the number of tasks in
+flight at any time, and how late a client noticed a task's end, can be computed.
 A dropped request is logged with status 0 and reason "dropped".
 """
 
@@ -315,6 +343,12 @@ TASK_TYPES = {"start": "qmstart", "shutdown": "qmshutdown", "stop": "qmstop",
 LXC_TASK_TYPES = {"start": "vzstart", "shutdown": "vzshutdown", "stop": "vzstop",
                   "suspend": "vzsuspend", "resume": "vzresume"}
 
+# The "pve" task_durations table: seconds per kind, close to a small real host.
+PVE_TASK_DURATIONS = {"start": 1.5, "shutdown": 4.0, "stop": 1.0, "suspend": 0.3,
+                      "resume": 0.3, "snapshot": 3.0, "rollback": 4.0,
+                      "delsnapshot": 1.5, "destroy": 1.5, "create": 2.0}
+MAX_WORKERS_LIMIT = 64
+
 # pve-configid (pve-common JSONSchema $CONFIGID_RE), then maxLength 40
 SNAPNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]+", re.ASCII)
 SNAPNAME_MAX = 40
@@ -324,10 +358,36 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
 
-def default_knobs(task_duration: float) -> dict:
+def task_kind(task_type: str) -> str:
+    """The kind of a task type: qmstart -> start, qmpause -> suspend, ..."""
+    kind = task_type[2:]
+    return "suspend" if kind == "pause" else kind
+
+
+def parse_durations(spec: str) -> dict:
+    """--task-durations: "pve" and/or KIND=SECONDS items, comma separated."""
+    out: dict = {}
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        if item == "pve":
+            out.update(PVE_TASK_DURATIONS)
+            continue
+        kind, sep, value = item.partition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not sep or kind not in PVE_TASK_DURATIONS or seconds < 0:
+            raise ValueError(f"--task-durations: bad item {item!r}")
+        out[kind] = seconds
+    return out
+
+
+def default_knobs(task_duration: float, task_durations: dict | None = None,
+                  max_workers: int | None = None) -> dict:
     """The knob values after start and after /_sim/reset."""
     return {"probe_fail": False, "http_errors": {}, "task_errors": {},
             "task_duration": task_duration, "task_forever": [],
+            "task_durations": dict(task_durations or {}), "max_workers": max_workers,
             "delay": 0.0, "delay_match": None, "drop": 0, "fail_5xx": 0,
             "faults": []}
 
@@ -546,6 +606,7 @@ class Task:
     vmid: int
     end: float | None              # time.monotonic() deadline; None = never ends
     effect: Callable[[], str]      # applies the change, returns the exitstatus
+    start: float = 0.0             # time.monotonic() at creation
     forced_error: str | None = None
     exitstatus: str | None = None  # None while running
 
@@ -611,6 +672,18 @@ def normalize_knob(key: str, value):
         return value
     if key in ("task_duration", "delay"):
         return _number(key, value)
+    if key == "task_durations":
+        if value == "pve":
+            return dict(PVE_TASK_DURATIONS)
+        if not isinstance(value, dict) or any(k not in PVE_TASK_DURATIONS for k in value):
+            raise ValueError("knob 'task_durations' needs \"pve\" or an object keyed by "
+                             "kind: " + " ".join(PVE_TASK_DURATIONS))
+        return {k: _number(key, v) for k, v in value.items()}
+    if key == "max_workers":
+        number = _number(key, value, integer=True)
+        if not 1 <= number <= MAX_WORKERS_LIMIT:
+            raise ValueError(f"knob 'max_workers' needs 1..{MAX_WORKERS_LIMIT}")
+        return number
     if key in ("drop", "fail_5xx"):
         return _number(key, value, integer=True)
     if key == "faults":
@@ -626,7 +699,8 @@ class State:
     """All simulator state. Every method takes self.lock (re-entrant)."""
 
     def __init__(self, node: str, token: str, vm_count: int,
-                 task_duration: float, log_path: str, lxc_count: int = len(SEED_LXCS)):
+                 task_duration: float, log_path: str, lxc_count: int = len(SEED_LXCS),
+                 task_durations: dict | None = None, max_workers: int | None = None):
         user, tokenid, _secret = TOKEN_RE.fullmatch(token).groups()
         self.lock = threading.RLock()
         self.node = node
@@ -636,6 +710,9 @@ class State:
         self._vm_count = vm_count
         self._lxc_count = lxc_count
         self._task_duration = task_duration
+        self._task_durations = dict(task_durations or {})
+        self._max_workers = max_workers
+        self.epoch = time.monotonic()
         self._log_file = open(log_path, "a", encoding="utf-8")
         self._conn_counter = 0
         self._pid_counter = 0x15B6A
@@ -655,8 +732,9 @@ class State:
             self.vms, self.lxcs = self._seed_guests(seed or {})
             self.tasks = {}
             self._pending = []
-            self.knobs = default_knobs(self._task_duration)
+            self.knobs = self._default_knobs()
             self.fault_plan.set([])
+            self.epoch = time.monotonic()
             self.log = []
 
     def _seed_guests(self, seed: dict) -> tuple[dict, dict]:
@@ -734,7 +812,7 @@ class State:
     def merge_knobs(self, update: dict) -> dict:
         """Validates every key first, then merges; null restores a default."""
         with self.lock:
-            defaults = default_knobs(self._task_duration)
+            defaults = self._default_knobs()
             merged = {}
             for key, value in update.items():
                 if key not in defaults:
@@ -744,6 +822,13 @@ class State:
             if "faults" in merged:
                 self.fault_plan.set(merged["faults"])
             return json.loads(json.dumps(self.knobs))
+
+    def _default_knobs(self) -> dict:
+        return default_knobs(self._task_duration, self._task_durations, self._max_workers)
+
+    def since_epoch(self, when: float | None = None) -> float:
+        """Seconds from the start or last reset to WHEN (default: now), rounded."""
+        return round((time.monotonic() if when is None else when) - self.epoch, 6)
 
     def delay_for(self, path: str) -> float:
         with self.lock:
@@ -769,14 +854,16 @@ class State:
             self._pid_counter += 1
             now = time.monotonic()
             key = str(vmid)
-            end = None if key in self.knobs["task_forever"] else now + self.knobs["task_duration"]
+            duration = self.knobs["task_durations"].get(task_kind(task_type),
+                                                        self.knobs["task_duration"])
+            end = None if key in self.knobs["task_forever"] else now + duration
             pid, starttime = self._pid_counter, int(time.time())
             pstart = int(now * 100) & 0xFFFFFFFF
             upid = (f"UPID:{self.node}:{pid:08X}:{pstart:08X}:{starttime:08X}:"
                     f"{task_type}:{vmid}:{self.user}!{self.tokenid}:")
             task = Task(seq=len(self.tasks), upid=upid, node=self.node, pid=pid,
                         pstart=pstart, starttime=starttime, type=task_type,
-                        vmid=vmid, end=end, effect=effect,
+                        vmid=vmid, end=end, effect=effect, start=now,
                         forced_error=self.knobs["task_errors"].get(key))
             self.tasks[upid] = task
             if end is not None:
@@ -811,6 +898,44 @@ class State:
     def log_view(self) -> list:
         with self.lock:
             return list(self.log)
+
+    def task_times(self, upid: str) -> dict | None:
+        """{upid, type, vmid, start, end} of a task (times since the epoch), or None."""
+        with self.lock:
+            task = self.tasks.get(upid)
+            if task is None:
+                return None
+            end = None if task.end is None else self.since_epoch(task.end)
+            return {"upid": upid, "type": task.type, "vmid": task.vmid,
+                    "start": self.since_epoch(task.start), "end": end}
+
+    def tasks_view(self) -> dict:
+        """Every task with its times, and the most that ran at once (all, per guest)."""
+        with self.lock:
+            self.apply_due_tasks()
+            now = time.monotonic()
+            tasks = []
+            for task in sorted(self.tasks.values(), key=lambda t: t.seq):
+                item = self.task_times(task.upid)
+                item["exitstatus"] = task.exitstatus
+                tasks.append(item)
+            spans = [(t.start, now if t.end is None else t.end, t.vmid)
+                     for t in self.tasks.values()]
+            return {"tasks": tasks, "max_in_flight": max_overlap(spans),
+                    "max_in_flight_per_guest": max(
+                        (max_overlap([s for s in spans if s[2] == vmid])
+                         for vmid in {s[2] for s in spans}), default=0)}
+
+
+def max_overlap(spans: list) -> int:
+    """The most of the [start, end) spans that cover one instant."""
+    events = sorted([(s, 1) for s, e, *_ in spans if e > s] +
+                    [(e, -1) for s, e, *_ in spans if e > s])
+    best = count = 0
+    for _, step in events:  # an end sorts before a start at the same time
+        count += step
+        best = max(best, count)
+    return best
 
 
 # ----------------------------------------------------------------------------
@@ -859,6 +984,7 @@ class PveApi:
     # (method, path pattern, handler name); "{x}" segments are captured.
     ROUTES = (
         ("GET", "version", "get_version"),
+        ("GET", "cluster/options", "get_cluster_options"),
         ("GET", "nodes", "get_nodes"),
         ("GET", "nodes/{node}/qemu", "get_vm_list"),
         ("GET", "nodes/{node}/qemu/{vmid}/status/current", "get_vm_current"),
@@ -959,6 +1085,10 @@ class PveApi:
 
     def get_version(self, params: dict) -> dict:
         return {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+
+    def get_cluster_options(self, params: dict) -> dict:
+        workers = self.state.knobs["max_workers"]
+        return {} if workers is None else {"max_workers": workers}
 
     def get_nodes(self, params: dict) -> list:
         return [{"node": self.state.node, "status": "online", "type": "node"}]
@@ -1467,7 +1597,8 @@ class Handler(BaseHTTPRequestHandler):
         auth = st.check_auth(self.headers.get("Authorization"))
         entry = {"conn": self.conn_id, "method": self.command, "path": raw_path,
                  "query": query, "content_type": content_type,
-                 "body": body.decode("utf-8", "replace"), "auth": auth}
+                 "body": body.decode("utf-8", "replace"), "auth": auth,
+                 "time": st.since_epoch()}
         rule = st.fault_plan.pick(self.command, raw_path)
         if rule is not None:  # faults.py answers (see its docstring)
             faults.serve(self, rule, entry, st.record, lambda: self._api_result(
@@ -1483,7 +1614,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         status, reason, payload = self._api_result(fault, raw_path, query, body,
                                                    content_type, auth)
-        st.record({**entry, "status": status, "reason": reason})
+        st.record({**entry, "status": status, "reason": reason,
+                   "done": st.since_epoch(), **task_fields(st, status, payload)})
         self._send(status, reason, payload)
 
     def _api_result(self, fault, raw_path, query, body, content_type, auth):
@@ -1511,6 +1643,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, "OK", st.sim_view())
             elif route == ("GET", "/_sim/log"):
                 self._send(200, "OK", st.log_view())
+            elif route == ("GET", "/_sim/tasks"):
+                self._send(200, "OK", st.tasks_view())
             elif route == ("GET", "/_sim/config"):
                 self._send(200, "OK", st.merge_knobs({}))
             elif route == ("POST", "/_sim/config"):
@@ -1527,6 +1661,22 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, "Not Found", {"error": message})
         except ValueError as exc:
             self._send(400, "Bad Request", {"error": str(exc)})
+
+
+def task_fields(st: State, status: int, payload) -> dict:
+    """The request log's task fields for an answer: the task it started, or
+    the state of the task it read."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if status != 200:
+        return {}
+    if isinstance(data, str) and data.startswith("UPID:"):
+        times = st.task_times(data)
+        return {"task": times} if times else {}
+    if isinstance(data, dict) and "upid" in data and data.get("status") in ("running",
+                                                                            "stopped"):
+        times = st.task_times(data["upid"])
+        return {"task_status": data["status"], "task_end": times and times["end"]}
+    return {}
 
 
 class SimServer(ThreadingHTTPServer):
@@ -1585,7 +1735,15 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser.add_argument("--vms", type=int, default=8)
     parser.add_argument("--lxcs", type=int, default=len(SEED_LXCS))
     parser.add_argument("--task-duration", type=float, default=0.0)
+    parser.add_argument("--task-durations", default="")
+    parser.add_argument("--max-workers", type=int, default=None)
     args = parser.parse_args(argv)
+    try:
+        args.task_durations = parse_durations(args.task_durations)
+    except ValueError as exc:
+        die(str(exc))
+    if args.max_workers is not None and not 1 <= args.max_workers <= MAX_WORKERS_LIMIT:
+        die(f"--max-workers must be 1..{MAX_WORKERS_LIMIT}")
     if not TOKEN_RE.fullmatch(args.token):
         die("--token must look like user@realm!tokenid=secret")
     if (args.vms < 0 or args.lxcs < 0 or not 0 <= args.port <= 65535
@@ -1643,7 +1801,8 @@ def main(argv: list | None = None) -> int:
     context = tls_context(args.cert, args.key)
     try:
         state = State(args.node, args.token, args.vms, args.task_duration, args.log,
-                      lxc_count=args.lxcs)
+                      lxc_count=args.lxcs, task_durations=args.task_durations,
+                      max_workers=args.max_workers)
     except OSError as exc:
         die(f"cannot open --log: {exc}")
     try:

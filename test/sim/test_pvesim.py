@@ -22,6 +22,8 @@ import unittest
 import urllib.parse
 
 SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pvesim.py")
+sys.path.insert(0, os.path.dirname(SIM))
+import pvesim  # noqa: E402  (max_overlap)
 NODE = "px-testing"
 SECRET = "7f3c9e2a-pvesim-selftest-secret"
 TOKEN = f"root@pam!r42ci={SECRET}"
@@ -719,6 +721,73 @@ class KnobTest(SimTestCase):
         self.assertEqual(self.sim.control("GET", "config")["drop"], 0)
 
 
+class TaskTimesTest(SimTestCase):
+    """Per-kind task durations, /cluster/options, and the log's task times."""
+
+    def test_durations_per_kind_override_task_duration(self):
+        self.sim.config(task_duration=5, task_durations={"suspend": 0.2, "start": 0})
+        upid = self.task("POST", "/qemu/101/status/start")
+        self.assertEqual(self.task_status(upid)["exitstatus"], "OK")
+        upid = self.task("POST", "/qemu/100/status/suspend", task_type="qmpause")
+        self.assertEqual(self.task_status(upid)["status"], "running")
+        self.assertEqual(self.wait_task(upid, timeout=2)["exitstatus"], "OK")
+        upid = self.task("POST", "/lxc/200/status/suspend", task_type="vzsuspend")
+        self.assertEqual(self.wait_task(upid, timeout=2)["exitstatus"], "OK")
+        upid = self.task("POST", "/qemu/104/status/stop", task_type="qmstop")
+        self.assertEqual(self.task_status(upid)["status"], "running")  # task_duration 5
+
+    def test_pve_table_and_bad_values(self):
+        knobs = self.sim.config(task_durations="pve")
+        self.assertEqual(knobs["task_durations"]["start"], 1.5)
+        self.assertEqual(knobs["task_durations"]["suspend"], 0.3)
+        for bad in ({"begin": 1}, {"start": -1}, "fast", [1]):
+            status, _, data = self.sim.request("POST", "/_sim/config",
+                                               body={"task_durations": bad}, auth=None)
+            self.assertEqual(status, 400, bad)
+        self.assertEqual(self.sim.config(task_durations=None)["task_durations"], {})
+
+    def test_cluster_options_max_workers(self):
+        status, _, data = self.sim.request("GET", "/api2/json/cluster/options")
+        self.assertEqual((status, data["data"]), (200, {}))
+        self.sim.config(max_workers=2)
+        status, _, data = self.sim.request("GET", "/api2/json/cluster/options")
+        self.assertEqual(data["data"], {"max_workers": 2})
+        for bad in (0, 65, 1.5, "4"):
+            status, _, _ = self.sim.request("POST", "/_sim/config",
+                                            body={"max_workers": bad}, auth=None)
+            self.assertEqual(status, 400, bad)
+
+    def test_log_and_tasks_view_give_tasks_in_flight(self):
+        self.sim.config(task_durations={"start": 0.3})
+        upids = [self.task("POST", f"/qemu/{vmid}/status/start") for vmid in (101, 103)]
+        first = self.wait_task(upids[0])
+        self.wait_task(upids[1])
+        upid3 = self.task("POST", "/qemu/105/status/start")
+        self.wait_task(upid3)
+        log = self.sim.log()
+        posts = [e for e in log if e["method"] == "POST"]
+        self.assertEqual([e["task"]["vmid"] for e in posts], [101, 103, 105])
+        for e in posts:
+            self.assertAlmostEqual(e["task"]["end"] - e["task"]["start"], 0.3, places=3)
+            self.assertLessEqual(e["time"], e["done"])
+        polls = [e for e in log if "task_status" in e]
+        self.assertIn("running", [e["task_status"] for e in polls])
+        stopped = [e for e in polls if e["task_status"] == "stopped"]
+        self.assertTrue(all(e["time"] >= e["task_end"] for e in stopped))
+        view = self.sim.control("GET", "tasks")
+        self.assertEqual(view["max_in_flight"], 2)
+        self.assertEqual(view["max_in_flight_per_guest"], 1)
+        self.assertEqual([t["vmid"] for t in view["tasks"]], [101, 103, 105])
+        self.assertEqual(view["tasks"][0]["exitstatus"], "OK")
+        self.assertEqual(first["exitstatus"], "OK")
+
+    def test_max_overlap(self):
+        self.assertEqual(pvesim.max_overlap([]), 0)
+        self.assertEqual(pvesim.max_overlap([(0, 1), (1, 2)]), 1)  # end before start
+        self.assertEqual(pvesim.max_overlap([(0, 3), (1, 2), (1.5, 4), (3, 5)]), 3)
+        self.assertEqual(pvesim.max_overlap([(0, 0), (0, 0)]), 0)  # instant tasks
+
+
 class ConnectionTest(SimTestCase):
 
     def test_keep_alive_reuses_one_connection(self):
@@ -758,7 +827,8 @@ class ConnectionTest(SimTestCase):
         entries = [json.loads(line) for line in text.splitlines()]
         self.assertEqual(entries, self.sim.log())
         self.assertEqual(set(entries[2]), {"seq", "conn", "method", "path", "query",
-                                           "content_type", "body", "auth", "status", "reason"})
+                                           "content_type", "body", "auth", "status", "reason",
+                                           "time", "done", "task"})
         self.assertEqual(json.loads(entries[2]["body"]), {"snapname": "x1", "description": "d"})
 
     def test_broken_clients_leave_no_traces(self):
@@ -840,6 +910,24 @@ class CommandLineTest(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 2.0)
         self.assertEqual(sim.stderr(), "")
 
+
+    def test_task_durations_and_max_workers_options(self):
+        sim = Sim(self.workdir("durations"), self.cert, self.key,
+                  "--task-durations", "pve,start=0.25", "--max-workers", "3").start()
+        try:
+            knobs = sim.control("GET", "config")
+            self.assertEqual(knobs["task_durations"]["start"], 0.25)
+            self.assertEqual(knobs["task_durations"]["shutdown"], 4.0)
+            self.assertEqual(knobs["max_workers"], 3)
+            sim.control("POST", "reset")  # the command line's values stay the defaults
+            self.assertEqual(sim.control("GET", "config")["task_durations"]["start"], 0.25)
+        finally:
+            self.assertEqual(sim.stop(), 0)
+        bad = Sim(self.workdir("bad-durations"), self.cert, self.key,
+                  "--task-durations", "begin=1")
+        result = subprocess.run(bad.argv, capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("--task-durations", result.stderr)
 
     def test_lxcs_option(self):
         sim = Sim(self.workdir("lxcs"), self.cert, self.key, "--vms", "150", "--lxcs", "7").start()

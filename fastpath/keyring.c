@@ -48,7 +48,7 @@ const char *keyring_last(void) {
 /* Records why the keyring cannot be used (errno), for keyring_last(). */
 static void unusable(void) {
   static char why[96];
-  snprintf(why, sizeof why, "no keyring: %s", util_strerror(errno));
+  snprintf(why, sizeof why, "unusable: %s", util_strerror(errno));
   kr_last = why;
 }
 

@@ -22,7 +22,7 @@ void keyring_vault_put(const char *text, size_t len,
                        size_t plain_len);
 
 /* How the last keyring_vault_get() went, for the profile: "hit", "miss",
-   "off", or why no keyring could be used ("no keyring: <errno text>"). */
+   "off", or why no keyring could be used ("unusable: <errno text>"). */
 const char *keyring_last(void);
 
 #endif

@@ -175,11 +175,10 @@ void keyring_vault_put(const char *text, size_t len,
   if (id < 0)
     return;
   char *buf = sodium_malloc(KR_MAX);
-  int head = buf ? snprintf(buf, 64, KR_MAGIC " %lld\n",
-                            (long long)time(NULL))
-                 : -1;
-  bool ok = head > 0 &&
-            syscall(SYS_keyctl, KEYCTL_SETPERM, id, (long)KR_PERM) == 0;
+  int head =
+      buf ? snprintf(buf, 64, KR_MAGIC " %lld\n", (long long)time(NULL)) : -1;
+  bool ok =
+      head > 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, id, (long)KR_PERM) == 0;
   if (ok) {
     memcpy(buf + head, plain, plain_len);
     ok = syscall(SYS_keyctl, KEYCTL_UPDATE, id, buf,

@@ -97,8 +97,8 @@ static int list(void) {
   size_t count = (size_t)n / sizeof(int32_t);
   for (size_t i = 0; i < count && i < sizeof ids / sizeof ids[0]; i++) {
     char d[512];
-    long len = syscall(SYS_keyctl, KEYCTL_DESCRIBE, (long)ids[i], d,
-                       (long)sizeof d);
+    long len =
+        syscall(SYS_keyctl, KEYCTL_DESCRIBE, (long)ids[i], d, (long)sizeof d);
     if (len <= 0 || (size_t)len > sizeof d)
       continue;
     d[sizeof d - 1] = '\0';

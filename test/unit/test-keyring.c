@@ -48,8 +48,8 @@ static long only_key(unsigned *perm) {
   long found = -1;
   for (long i = 0; n > 0 && i < n / (long)sizeof ids[0]; i++) {
     char d[256];
-    long l = syscall(SYS_keyctl, KEYCTL_DESCRIBE, (long)ids[i], d,
-                     (long)sizeof d);
+    long l =
+        syscall(SYS_keyctl, KEYCTL_DESCRIBE, (long)ids[i], d, (long)sizeof d);
     if (l > 0 && (size_t)l <= sizeof d && strstr(d, ";r42intercept:vault:")) {
       if (found >= 0)
         return -1;

@@ -94,7 +94,7 @@ class LatencyTest(unittest.TestCase):
         return time.monotonic() - t0, got
 
     def test_round_trips(self):
-        """The first exchange pays the TCP handshake's round trip too."""
+        # The first exchange pays the TCP handshake's round trip too.
         rtt = self.RTT_MS / 1000
         s = self.connect()
         first, got = self.exchange(s, b"ping")
@@ -105,7 +105,7 @@ class LatencyTest(unittest.TestCase):
         self.assertGreaterEqual(second, rtt * 0.98)
 
     def test_bytes_in_order(self):
-        """3 MiB through the proxy and back, written while read: the same bytes."""
+        # 3 MiB through the proxy and back, written while read: the same bytes.
         data = os.urandom(3 << 20)
         s = self.connect()
         writer = threading.Thread(target=s.sendall, args=(data,), daemon=True)
@@ -119,7 +119,7 @@ class LatencyTest(unittest.TestCase):
         self.assertEqual(bytes(got), data)
 
     def test_end_of_stream(self):
-        """A client's shutdown reaches the server, whose close comes back."""
+        # A client's shutdown reaches the server, whose close comes back.
         s = self.connect()
         s.sendall(b"last")
         s.shutdown(socket.SHUT_WR)
@@ -132,7 +132,7 @@ class LatencyTest(unittest.TestCase):
         self.assertEqual(got, b"last")
 
     def test_many_connections(self):
-        """Twenty connections at once, each its own bytes."""
+        # Twenty connections at once, each its own bytes.
         socks = [self.connect() for _ in range(20)]
         for i, s in enumerate(socks):
             s.sendall(b"conn %d" % i)

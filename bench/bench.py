@@ -367,6 +367,8 @@ def bench_breakdown():
         say(f"| {name} | " + " | ".join(cells) + " |")
     medians = [statistics.median(t) for t in totals]
     say("| **whole call, end to end** | " + " | ".join(f"**{v:.2f} ms**" for v in medians) + " |")
+    say("| fastest of those calls (the least disturbed by other jobs) | "
+        + " | ".join(f"{min(t):.2f} ms" for t in totals) + " |")
     say("| CPU time of the call (user + system) | "
         + " | ".join(f"{statistics.median(c):.2f} ms" for c in cpu) + " |")
     say("| instructions of the runner's process (callgrind, one call) | "
@@ -380,8 +382,9 @@ def bench_breakdown():
     say()
     hit = medians[-1]
     say(f"Target: a median intercepted `ansible-playbook` call <= {TARGET_CALL_MS:.0f} ms (keyring "
-        f"hit): {'met' if hit <= TARGET_CALL_MS else 'NOT met'} ({hit:.2f} ms; cache on without "
-        f"the keyring {medians[1]:.2f} ms, cache off {medians[0]:.2f} ms).")
+        f"hit): {'met' if hit <= TARGET_CALL_MS else 'NOT met'} ({hit:.2f} ms, fastest "
+        f"{min(totals[-1]):.2f} ms; cache on without the keyring {medians[1]:.2f} ms, cache off "
+        f"{medians[0]:.2f} ms).")
     say()
 
 

@@ -227,7 +227,7 @@ r42_env_load() {
 r42_env_down() {
     local dir="${1:-${R42_ENV_DIR:-}}" pid i
     [[ -n "$dir" ]] || { _r42_err "usage: r42_env_down [DIR]"; return 2; }
-    pid="$(cat "$dir/proxy.pid" 2>/dev/null)"
+    pid="$(cat "$dir/proxy.pid" 2>/dev/null)" || pid=""
     if [[ "$pid" =~ ^[0-9]+$ ]] &&
         tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'latency\.py'; then
         kill -TERM "$pid" 2>/dev/null

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import ssl
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ RUNNER = os.path.join(BUILD, "r42intercept-runner")
 WRAPPER = os.path.join(BUILD, "r42intercept")
 SNIPPET = os.path.join(BUILD, "range42-context.sh")
 EXECER = os.path.join(BUILD, "progs", "execer")
+KEYTOOL = os.path.join(BUILD, "progs", "keytool")
 EXECBENCH = os.path.join(BUILD, "bench", "execbench")
 EMPTY_SO = os.path.join(BUILD, "bench", "empty.so")
 RUNS = int(os.environ.get("R42_BENCH_RUNS", "5"))
@@ -235,47 +237,154 @@ def bench_per_call():
 PROFILE_RE = re.compile(r"^r42intercept: profile (.*?)\s+([0-9.]+) ms$")
 
 
+# Each way of running the call of section 2: (column, extra environment,
+# keytool wrapper: "session" runs it in the bench's own session keyring,
+# "deny" with the keyring syscalls refused, as under a container's seccomp).
+BREAKDOWN_MODES = [
+    ("cache off: probe + PBKDF2 every call (RANGE42_PROXMOX_API_CACHE=off)",
+     {"RANGE42_PROXMOX_API_CACHE": "off"}, "session"),
+    ("cache on, no keyring: PBKDF2 every call (as before the keyring)", {}, "deny"),
+    ("cache on, keyring hit (the 2nd and later calls of a burst)", {}, "session"),
+]
+TARGET_CALL_MS = 12.0
+
+
+def profile_phases(err):
+    """The profile lines of one call: [(row, ms, tag)], the TLS handshake
+    as its own row; the vault row tagged with how it was opened."""
+    rows = []
+    for line in err.decode().splitlines():
+        m = PROFILE_RE.match(line)
+        if not m:
+            continue
+        name, value, tag = m.group(1), float(m.group(2)), None
+        name = re.sub(r"UPID%3A[^/]*", "{upid}", name)
+        tls = re.search(r"TLS ([0-9.]+) ms", name)
+        name = re.sub(r" \(TCP ([0-9.]+) \+ TLS ([0-9.]+) ms of it\)", "", name)
+        if name.startswith("vault ("):
+            tag = "keyring" if name == "vault (keyring)" else "PBKDF2"
+            name = "vault: PBKDF2 + AES, or the keyring"
+        rows.append((name, value, tag))
+        if tls:
+            rows.append(("  of which the TCP + TLS handshake", float(tls.group(1)), None))
+    return rows
+
+
 def bench_breakdown():
-    say("## 2. Where one fast call spends its time (vm_start)")
+    say("## 2. Where one fast call spends its time (vm_start), and the vault keyring")
     say()
     progress("breakdown")
     lines = subprocess.run([EXECBENCH, "200", ":", RUNNER, "--check"],
                            capture_output=True, text=True, check=True).stdout.split()
     startup_ms = float(lines[0]) / 1000
-    phases = {}
-    order = []
-    totals = []
-    for _ in range(max(RUNS, 7)):
-        prep_reset()
-        env = env_with(LD_PRELOAD=SO, R42_INTERCEPT_PROFILE="1",
-                       ANSIBLE_CONFIG=os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"],
-                                                   "ansible_no_skipped_json.cfg"))
-        secs, out, err, rc = timed(ansible_playbook_cmd(), devkit_playbook("vm_start", {"vm_id": "101"}), env)
-        totals.append(secs * 1000)
-        for line in err.decode().splitlines():
-            m = PROFILE_RE.match(line)
-            if not m:
-                continue
-            name = re.sub(r"UPID%3A[^/]*", "{upid}", m.group(1))
-            name = re.sub(r" \(TCP ([0-9.]+) \+ TLS ([0-9.]+) ms of it\)", "", name)
-            if name not in phases:
-                phases[name] = []
-                order.append(name)
-            phases[name].append(float(m.group(2)))
-            tls = re.search(r"TLS ([0-9.]+) ms", m.group(1))
-            if tls:
-                phases.setdefault("  of which the TLS handshake", []).append(float(tls.group(1)))
-                if "  of which the TLS handshake" not in order:
-                    order.append("  of which the TLS handshake")
-    say("| phase | median |")
-    say("|---|---:|")
-    say(f"| exec of the runner's front + loading of its core (`r42intercept-runner --check`, execbench) | {startup_ms:.2f} ms |")
+    cg = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                         RUNNER, "--check"], capture_output=True, text=True)
+    m = re.search(r"refs:\s+([0-9,]+)", cg.stderr)
+    load_instr = int(m.group(1).replace(",", "")) if m else None
+    ring = f"r42bench-{os.getpid()}"
+    holder = subprocess.Popen([KEYTOOL, "session", ring, "sleep", "3600"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with open("/proc/keys") as f:
+                if re.search(rf"keyring +{ring}:", f.read()):
+                    break
+            time.sleep(0.05)
+        wrap = {"session": [KEYTOOL, "session", ring], "deny": [KEYTOOL, "deny", "EPERM"]}
+        pb = devkit_playbook("vm_start", {"vm_id": "101"})
+        cfg = os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"], "ansible_no_skipped_json.cfg")
+        phases = [{} for _ in BREAKDOWN_MODES]
+        tags = [set() for _ in BREAKDOWN_MODES]
+        totals = [[] for _ in BREAKDOWN_MODES]
+        cpu = [[] for _ in BREAKDOWN_MODES]
+        instr = []
+        order = []
+        runs = max(RUNS, 15)
+        for i in range(runs + 1):  # the first round warms the probe cache and the keyring
+            for k, (_, extra, how) in enumerate(BREAKDOWN_MODES):
+                prep_reset()
+                env = env_with(LD_PRELOAD=SO, R42_INTERCEPT_PROFILE="1", ANSIBLE_CONFIG=cfg, **extra)
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                secs, out, err, rc = timed(wrap[how] + ansible_playbook_cmd(), pb, env)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if rc != 0 or b'"proxmox-api"' not in out:
+                    raise SystemExit(f"bench: breakdown call failed: rc={rc}\n"
+                                     f"{err.decode(errors='replace')[-2000:]}")
+                if i == 0:
+                    continue
+                totals[k].append(secs * 1000)
+                cpu[k].append((after.ru_utime - before.ru_utime
+                               + after.ru_stime - before.ru_stime) * 1000)
+                for name, value, tag in profile_phases(err):
+                    if name not in order:
+                        order.append(name)
+                    phases[k].setdefault(name, []).append(value)
+                    if tag:
+                        tags[k].add(tag)
+        # one more call per column with the runner under callgrind: its
+        # instructions, which the load of the machine does not change
+        with tempfile.TemporaryDirectory() as d:
+            cg_runner = os.path.join(d, "runner.sh")
+            with open(cg_runner, "w") as f:
+                f.write(f"#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file={d}/cg.out "
+                        f"{RUNNER} \"$@\"\n")
+            os.chmod(cg_runner, 0o755)
+            for _, extra, how in BREAKDOWN_MODES:
+                prep_reset()  # and a call first: the keyring's entry may have expired
+                timed(wrap[how] + ansible_playbook_cmd(), pb,
+                      env_with(LD_PRELOAD=SO, ANSIBLE_CONFIG=cfg, **extra))
+                prep_reset()
+                env = env_with(LD_PRELOAD=SO, ANSIBLE_CONFIG=cfg, R42INTERCEPT_RUNNER=cg_runner,
+                               **extra)
+                _, _, err, rc = timed(wrap[how] + ansible_playbook_cmd(), pb, env)
+                m = re.search(r"refs:\s+([0-9,]+)", err.decode(errors="replace"))
+                instr.append(int(m.group(1).replace(",", "")) if rc == 0 and m else None)
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    say(f"Median of {runs} calls per column, the columns alternating, after one warm-up round "
+        "(the probe cache and the keyring filled); the simulator reset before each call (not "
+        f"timed); load average {os.getloadavg()[0]:.1f} at the end.")
+    say()
+    say("| phase | " + " | ".join(name for name, _, _ in BREAKDOWN_MODES) + " |")
+    say("|---|" + "---:|" * len(BREAKDOWN_MODES))
+    say(f"| exec of the runner's front + loading of its core (`r42intercept-runner --check`, "
+        f"execbench) | {startup_ms:.2f} ms" + " | same" * (len(BREAKDOWN_MODES) - 1) + " |")
+    if load_instr:
+        say(f"|   instructions of that (callgrind) | {load_instr / 1e6:.1f} M"
+            + " | same" * (len(BREAKDOWN_MODES) - 1) + " |")
     for name in order:
-        say(f"| {name} | {statistics.median(phases[name]):.2f} ms |")
-    say(f"| **whole call, end to end** | **{statistics.median(totals):.2f} ms** |")
+        cells = []
+        for k in range(len(BREAKDOWN_MODES)):
+            values = phases[k].get(name)
+            if not values:
+                cells.append("-")
+                continue
+            tag = f" ({'/'.join(sorted(tags[k]))})" if name.startswith("vault:") else ""
+            # a phase seen in only some calls: the median of those, and how many
+            seen = f" ({len(values)}/{runs} calls)" if len(values) < runs else ""
+            cells.append(f"{statistics.median(values):.2f} ms{tag}{seen}")
+        say(f"| {name} | " + " | ".join(cells) + " |")
+    medians = [statistics.median(t) for t in totals]
+    say("| **whole call, end to end** | " + " | ".join(f"**{v:.2f} ms**" for v in medians) + " |")
+    say("| fastest of those calls (the least disturbed by other jobs) | "
+        + " | ".join(f"{min(t):.2f} ms" for t in totals) + " |")
+    say("| CPU time of the call (user + system) | "
+        + " | ".join(f"{statistics.median(c):.2f} ms" for c in cpu) + " |")
+    say("| instructions of the runner's process (callgrind, one call) | "
+        + " | ".join(f"{v / 1e6:.1f} M" if v else "?" for v in instr) + " |")
     say()
     say("Phases come from the runner's own clock (`R42_INTERCEPT_PROFILE=1`); each request line "
-        "is the time since the previous mark, the first one including the TLS handshake.")
+        "is the time since the previous mark, the first one including the TCP and TLS handshakes. "
+        "The keyring columns run in a session keyring of the benchmark's own "
+        "(`build/progs/keytool session`); \"no keyring\" runs with the keyring syscalls refused "
+        "(`keytool deny EPERM`, as a container's seccomp profile does).")
+    say()
+    hit = medians[-1]
+    say(f"Target: a median intercepted `ansible-playbook` call <= {TARGET_CALL_MS:.0f} ms (keyring "
+        f"hit): {'met' if hit <= TARGET_CALL_MS else 'NOT met'} ({hit:.2f} ms, fastest "
+        f"{min(totals[-1]):.2f} ms; cache on without the keyring {medians[1]:.2f} ms, cache off "
+        f"{medians[0]:.2f} ms).")
     say()
 
 

@@ -38,6 +38,15 @@ static long ttl_from_env(const char *name, long dflt) {
   return (*end == '\0' && t >= 0 && t <= 86400) ? t : dflt;
 }
 
+bool cache_off(void) {
+  const char *sw = getenv("RANGE42_PROXMOX_API_CACHE");
+  return sw && strcmp(sw, "off") == 0;
+}
+
+long cache_ttl(void) {
+  return ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP);
+}
+
 /* A directory we may use: ours, a directory, no group/other access. */
 static bool dir_is_private(const char *dir) {
   struct stat st;
@@ -51,8 +60,7 @@ const char *cache_dir(void) {
   if (state >= 0)
     return state ? path : NULL;
   state = 0;
-  const char *sw = getenv("RANGE42_PROXMOX_API_CACHE");
-  if (sw && strcmp(sw, "off") == 0)
+  if (cache_off())
     return NULL;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   int n = xdg && xdg[0] == '/'
@@ -116,7 +124,7 @@ enum cache_verdict cache_lookup(const struct creds *c) {
   if (!up && strcmp(verdict, "down") != 0)
     return CACHE_MISS;
   long ttl =
-      up ? ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP)
+      up ? cache_ttl()
          : ttl_from_env("RANGE42_PROXMOX_API_CACHE_NEG_TTL", CACHE_TTL_DOWN);
   long long age = (long long)time(NULL) - when;
   if (age < 0 || age >= ttl)

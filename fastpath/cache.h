@@ -26,4 +26,12 @@ void cache_forget(const struct creds *c);
    (for traces and tests).  The string is static. */
 const char *cache_dir(void);
 
+/* True when RANGE42_PROXMOX_API_CACHE=off: no cache of any kind (probe
+   verdicts, the vault's plaintext in the keyring, keyring.c). */
+bool cache_off(void);
+
+/* How long a good probe verdict, or a vault plaintext, is kept: seconds
+   (RANGE42_PROXMOX_API_CACHE_TTL, default 30; 0: not at all). */
+long cache_ttl(void);
+
 #endif

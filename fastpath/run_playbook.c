@@ -183,6 +183,7 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   }
   if (!(pb->role_dir = acfg_find_role(&pb->cfg, pbdir, PLAY_ROLE_NAME, e)))
     return -1;
+  msg_profile("inventory, role");
   struct vars vault = {0};
   int rc = load_vault(pb, &vault, e);
   if (rc == 0)
@@ -192,7 +193,7 @@ static int understand(struct pb *pb, struct fb *fb, char **argv,
   vars_clear(&vault);
   if (rc < 0)
     return -1;
-  msg_profile("inventory, role, vault (PBKDF2, AES)");
+  msg_profile("variables, checks");
   struct pve_creds pc = creds_for_pve(&pb->job.creds);
   if (!(pb->pve = pve_new(&pc, e)) ||
       probe_decide(pb->pve, &pb->job.creds, &pb->list, e) < 0)

@@ -13,6 +13,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "vault.h"
 
+#include "keyring.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -529,8 +531,15 @@ int vault_read_vars(const char *path, const struct vault_pwfile *pwfiles,
     struct vault_secrets secrets;
     if (vault_secrets_load(&secrets, pwfiles, n, cfg, e) < 0)
       return -1;
-    plain = vault_open(text, len, &secrets, &plain_len, e);
+    plain = keyring_vault_get(text, len, &secrets, &plain_len);
+    if (!plain &&
+        (plain = vault_open(text, len, &secrets, &plain_len, e)) != NULL)
+      keyring_vault_put(text, len, &secrets, plain, plain_len);
     vault_secrets_clear(&secrets);
+    if (plain && !strcmp(keyring_last(), "hit"))
+      msg_profile("vault (keyring)");
+    else
+      msg_profile("vault (PBKDF2, AES; keyring %s)", keyring_last());
     if (!plain)
       return -1;
   }

@@ -31,7 +31,7 @@ for t in build/unit/test-*; do
 done
 
 echo "# simulator self-test"
-if ! python3 -m unittest -v test/sim/test_pvesim.py test/sim/test_faults.py >"$R42_TEST_TMP/sim-selftest.log" 2>&1; then
+if ! python3 -m unittest -v test/sim/test_pvesim.py test/sim/test_faults.py test/sim/test_latency.py >"$R42_TEST_TMP/sim-selftest.log" 2>&1; then
     echo "not ok - simulator self-test failed (see below)" | count_tap
     tail -20 "$R42_TEST_TMP/sim-selftest.log"
 fi

@@ -8,8 +8,12 @@
 # fixture role and the tests need. Everything stays inside that directory: ansible's
 # home and temp dirs too (nothing is written to ~/.ansible).
 #
-#   r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S]
-#                                                  build DIR (empty or absent), start the simulator
+#   r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S] [--rtt-ms MS]
+#                                                  build DIR (empty or absent), start the simulator;
+#                                                  --rtt-ms: the API (the vault's proxmox_api_host)
+#                                                  is reached through test/sim/latency.py, MS of
+#                                                  round trip (R42_API_PORT; R42_SIM_URL, the
+#                                                  control API, stays direct)
 #   r42_env_load DIR                               re-export the variables of a DIR built earlier
 #   r42_env_down [DIR]                             stop the simulator of DIR (default: $R42_ENV_DIR)
 #   r42_sim GET|POST PATH [JSON]                   call the simulator (control API), print the body
@@ -40,6 +44,9 @@ _r42_exports() {
     export R42_ENV_DIR="$dir"
     export R42_SIM_PORT="$port"
     export R42_SIM_URL="https://127.0.0.1:$port"
+    # the port the runner reaches the API on: the latency proxy's, if any
+    R42_API_PORT="$(cat "$dir/proxy.port" 2>/dev/null)" || R42_API_PORT="$port"
+    export R42_API_PORT
     export R42_SIM_LOG="$dir/sim.log"
     export R42_TOKEN_SECRET="$secret"
     export R42_VAULT_PASSWORD="$password"
@@ -79,9 +86,9 @@ _r42_sim_pid() {
 }
 
 r42_env_up() {
-    local dir="${1:-}" vms="" lxcs="" task_duration=""
+    local dir="${1:-}" vms="" lxcs="" task_duration="" rtt_ms=""
     if [[ -z "$dir" ]]; then
-        _r42_err "usage: r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S]"
+        _r42_err "usage: r42_env_up DIR [--vms N] [--lxcs N] [--task-duration S] [--rtt-ms MS]"
         return 2
     fi
     shift
@@ -90,6 +97,7 @@ r42_env_up() {
         --vms) vms="${2:-}"; shift 2 || { _r42_err "--vms needs a value"; return 2; } ;;
         --lxcs) lxcs="${2:-}"; shift 2 || { _r42_err "--lxcs needs a value"; return 2; } ;;
         --task-duration) task_duration="${2:-}"; shift 2 || { _r42_err "--task-duration needs a value"; return 2; } ;;
+        --rtt-ms) rtt_ms="${2:-}"; shift 2 || { _r42_err "--rtt-ms needs a value"; return 2; } ;;
         *) _r42_err "unknown option: $1"; return 2 ;;
         esac
     done
@@ -152,6 +160,10 @@ r42_env_up() {
     fi
     local port
     port="$(cat "$dir/sim.port")"
+    if [[ -n "$rtt_ms" ]]; then
+        _r42_proxy_up "$dir" "$port" "$rtt_ms" || { r42_env_down "$dir"; return 1; }
+        port="$(cat "$dir/proxy.port")"
+    fi
 
     # ansible's private dirs
     mkdir -p "$dir/ansible-tmp/home" "$dir/ansible-tmp/local" "$dir/ansible-tmp/remote" || return 1
@@ -189,6 +201,22 @@ EOF
     _r42_exports "$dir"
 }
 
+# _r42_proxy_up DIR SIM_PORT RTT_MS: the latency proxy in front of the simulator.
+_r42_proxy_up() {
+    local dir="$1" i
+    python3 "$R42_TOP/test/sim/latency.py" --target "127.0.0.1:$2" --rtt-ms "$3" \
+        --port-file "$dir/proxy.port" </dev/null >/dev/null 2>"$dir/proxy.stderr" 3>&- &
+    printf '%s\n' "$!" >"$dir/proxy.pid"
+    for ((i = 0; i < 200; i++)); do # 10 s
+        [[ -s "$dir/proxy.port" ]] && return 0
+        kill -0 "$(cat "$dir/proxy.pid")" 2>/dev/null || break
+        sleep 0.05
+    done
+    _r42_err "latency proxy did not start; its stderr:"
+    sed 's/^/    /' "$dir/proxy.stderr" >&2
+    return 1
+}
+
 r42_env_load() {
     local dir="${1:-}"
     [[ -n "$dir" && -d "$dir" ]] || { _r42_err "usage: r42_env_load DIR"; return 2; }
@@ -199,6 +227,12 @@ r42_env_load() {
 r42_env_down() {
     local dir="${1:-${R42_ENV_DIR:-}}" pid i
     [[ -n "$dir" ]] || { _r42_err "usage: r42_env_down [DIR]"; return 2; }
+    pid="$(cat "$dir/proxy.pid" 2>/dev/null)" || pid=""
+    if [[ "$pid" =~ ^[0-9]+$ ]] &&
+        tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'latency\.py'; then
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
     pid="$(_r42_sim_pid "$dir")" || return 0
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 100; i++)); do # 5 s

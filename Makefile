@@ -12,7 +12,11 @@ VERSION  := $(shell cat VERSION)
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CPPFLAGS ?=
+LDFLAGS  ?=
+# A packager may drop -Werror (make WERROR=); CI keeps it.
+WERROR   ?= -Werror
+WARN     := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wformat=2
 STD      := -std=gnu11
 PKGS     := libcurl libcjson libsodium yaml-0.1 libssl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -61,31 +65,31 @@ help:
 # shared object) with hidden symbols (the core exports one entry point).
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
-	  -DR42_VERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP -c $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -fPIC \
+	  -fvisibility=hidden -DR42_VERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/fastpath/front.o: VERSION
 
 # The front: libc only, so that it starts whatever is missing; it dlopen()s
 # the core beside it.
 $(RUNNER): $(FRONT_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
 
 $(CORE): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
-	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-soname,r42intercept-core.so \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-soname,r42intercept-core.so \
 	  $^ -o $@ $(PKG_LIBS) -lm
 
 $(SO): $(SHIM_SRC) $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
 WRAPPER_SRC := shim/wrapper.c shim/reroute.c shim/match.c shim/pass.c
 
 $(WRAPPER): $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(abspath $(SO))"' \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	  -DR42_VERSION='"$(VERSION)"' -DR42_LIB_PATH='"$(abspath $(SO))"' \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(WRAPPER_SRC) -o $@
 
 $(SNIPPET): contrib/range42-context.sh.in
@@ -100,12 +104,12 @@ $(INST)/prefix: FORCE
 	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' >$@
 
 $(INST)/libr42intercept.so: $(SHIM_SRC) $(SHIM_HDR) Makefile $(INST)/prefix
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
 
 $(INST)/r42intercept: $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile $(INST)/prefix
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	  -DR42_VERSION='"$(VERSION)"' -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(WRAPPER_SRC) -o $@
 
 $(INST)/range42-context.sh: contrib/range42-context.sh.in $(INST)/prefix
@@ -115,12 +119,12 @@ FORCE:
 
 $(BUILD)/unit/test-%: test/unit/test-%.c $(RUNNER_OBJ) test/unit/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
-	  $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
+	  $(LDFLAGS) $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
 
 $(BUILD)/progs/%: test/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< -o $@
 
 PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 
@@ -131,8 +135,8 @@ PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 DKID_TOOL_OBJ := $(patsubst %,$(BUILD)/obj/fastpath/%.o,dknorm buf util msg)
 $(BUILD)/progs/dkid-digest: test/progs/dkid-digest.c $(DKID_TOOL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath $< \
-	  $(DKID_TOOL_OBJ) -o $@ $(PKG_LIBS)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(LDFLAGS) \
+	  -Ifastpath $< $(DKID_TOOL_OBJ) -o $@ $(PKG_LIBS)
 
 $(BUILD)/gen/dkid_fixtures.inc: $(BUILD)/progs/dkid-digest \
   test/fixtures/devkit-digests.sh $(wildcard test/fixtures/devkit/*)
@@ -155,7 +159,7 @@ demo: deps all
 
 $(BUILD)/bench/execbench: bench/execbench.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< -o $@
 
 # An empty library built the plain way: the floor of any LD_PRELOAD tool.
 $(BUILD)/bench/empty.so: bench/empty.c

@@ -17,4 +17,8 @@ int run_vault_view(struct fb *fb, char **argv);
    exit status to end with. */
 int run_script(struct fb *fb, char **argv, int prog);
 
+/* The caller's ansible.cfg (the one the devkit's ansible-vault view
+   reads) parses and sets no vault option.  Returns 0, or -1 with E set. */
+int run_caller_config_ok(struct msg_err *e) R42_WARN_UNUSED;
+
 #endif

@@ -159,7 +159,7 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
    and ansible-vault view (devkit_ansible.get_proxmox_node) with the
    caller's.  That one must parse and set no vault setting of its own, so
    that the vault opens there exactly as it does for ansible-playbook. */
-static int caller_config_ok(struct msg_err *e) {
+int run_caller_config_ok(struct msg_err *e) {
   static const char *const keys[] = {"vault_password_file", "vault_id_match",
                                      "vault_identity", "vault_identity_list",
                                      NULL};
@@ -210,7 +210,7 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
       acfg_get(&c->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
     files[n++] = (struct vault_pwfile){dflt, NULL};
-  if (caller_config_ok(e) < 0)
+  if (run_caller_config_ok(e) < 0)
     return -1;
   return vault_read_vars(c->vault_file, files, n, &c->cfg, &c->vault, e);
 }

@@ -1,4 +1,4 @@
-/* run_script.c: the script-level fast path (SPEC 6, issues 5 and 11).
+/* run_script.c: the script-level fast path (docs/devkit-scripts.md).
  * Answers a devkit entry script of shim/scripts.def itself: its argument
  * and stdin handling, the per-line work of its kind (each role call
  * becomes the very playbook the devkit would feed ansible-playbook, read
@@ -9,10 +9,10 @@
  * the first line it cannot answer with the remaining stdin, so the real
  * script does exactly what it would have done for those lines.  Where
  * ansible fails (an HTTP error), the line prints nothing and a trace, and
- * the batch goes on (the seed's rule), or ends with status 2 under
- * RANGE42_PROXMOX_API_STRICT=1, where the devkit's set -e ends it; a task
- * that ends in error prints the role's line all the same, as the role
- * does, and a trace. */
+ * the batch goes on (the batch rule, docs/decision.md section 5), or ends with
+ * status 2 under RANGE42_PROXMOX_API_STRICT=1, where the devkit's set -e ends
+ * it; a task that ends in error prints the role's line all the same, as the
+ * role does, and a trace. */
 #define _GNU_SOURCE
 #include "run.h"
 

@@ -98,7 +98,7 @@ normalise_source() {
     sed 's/"source":"proxmox-api"/"source":"proxmox"/g'
 }
 
-# The devkit's inline playbook (SPEC 1) for ACTION with "key: value" vars.
+# The devkit's inline playbook (docs/decision.md section 1) for ACTION with "key: value" vars.
 devkit_playbook() {
     local action="$1" kv
     shift

@@ -61,7 +61,7 @@ answered() {
     answered proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh 101
 }
 
-@test "each entry script of issue 11 of the real devkit is recognised and answered" {
+@test "each later entry script of the real devkit (delete, state lists, *_all_vms, containers) is recognised and answered" {
     answered proxmox_vm.list_running.to.jsons.sh px-testing
     answered proxmox_vm.list_stopped.to.jsons.sh px-testing
     answered proxmox_vm.list_paused.to.jsons.sh px-testing

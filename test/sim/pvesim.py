@@ -293,7 +293,7 @@ SEED_VMS = (
     (107, "r42-template-debian", False, "", True),
 )
 
-# (name, running, tags, template): the seeded containers, ids from lxc_first_id() on.
+# (name, running, tags, template): seeded containers, ids from lxc_first_id() on.
 SEED_LXCS = (
     ("test-lxc-web", True, "r42;lab", False),
     ("test-lxc-db", False, "r42;lab", False),

@@ -248,7 +248,7 @@ static void test_script_table(void) {
      "stop_all_vms runs itself (it stops at its own syntax error)");
 }
 
-/* The twelve actions of issue 11 are in the action table, with their
+/* The twelve container and delete actions are in the action table, with their
    timeouts. */
 static void test_actions(void) {
   static const struct {

@@ -5,7 +5,8 @@
 
 #include <stdlib.h>
 
-/* The devkit's inline playbook (SPEC 1), with EXTRA appended to vars. */
+/* The devkit's inline playbook (docs/decision.md section 1), EXTRA appended
+   to vars. */
 static char *devkit_playbook(const char *action, const char *extra) {
   return xasprintf("      - hosts: px-testing\n"
                    "        gather_facts: false\n"

@@ -6,6 +6,7 @@ PREFIX   ?= /usr
 LIBDIR   ?= $(PREFIX)/lib/r42intercept
 BINDIR   ?= $(PREFIX)/bin
 DOCDIR   ?= $(PREFIX)/share/doc/r42intercept
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 BUILD    ?= build
 VERSION  := $(shell cat VERSION)
@@ -37,6 +38,7 @@ RUNNER     := $(BUILD)/r42intercept-runner
 CORE       := $(BUILD)/r42intercept-core.so
 WRAPPER    := $(BUILD)/r42intercept
 SNIPPET    := $(BUILD)/range42-context.sh
+MANPAGE    := $(BUILD)/r42intercept.1
 INST       := $(BUILD)/install
 
 # The shim: libc only, hidden symbols but the hooks, lazy binding (nothing
@@ -48,7 +50,7 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
 .PHONY: all test unit demo bench install uninstall clean deps help \
         check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE
 
-all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET)
+all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET) $(MANPAGE)
 
 help:
 	@echo "make            build $(SO), $(RUNNER), $(CORE), $(WRAPPER)"
@@ -91,6 +93,11 @@ $(WRAPPER): $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
 	  -DR42_VERSION='"$(VERSION)"' -DR42_LIB_PATH='"$(abspath $(SO))"' \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(WRAPPER_SRC) -o $@
+
+# The man page, with the version (VERSION) written in.
+$(MANPAGE): docs/r42intercept.1 VERSION
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|g' $< >$@
 
 $(SNIPPET): contrib/range42-context.sh.in
 	@mkdir -p $(dir $@)
@@ -172,23 +179,27 @@ bench: deps all unit $(BUILD)/bench/execbench $(BUILD)/bench/empty.so
 deps:
 	@bash contrib/deps.sh
 
-DOCS := README.md contrib/ci-example.yml
+DOCS := README.md contrib/ci-example.yml docs/decision.md docs/actions.md \
+        docs/devkit-scripts.md
 
 install: $(INST)/libr42intercept.so $(INST)/r42intercept \
-         $(INST)/range42-context.sh $(RUNNER) $(CORE)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+         $(INST)/range42-context.sh $(RUNNER) $(CORE) $(MANPAGE)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(INST)/libr42intercept.so $(RUNNER) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(CORE) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(INST)/r42intercept $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(DOCS) $(INST)/range42-context.sh $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/
 
 # Removes every file install put, then each directory it made that is now
 # empty, up to $(PREFIX).
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libr42intercept.so \
 	  r42intercept-runner r42intercept-core.so) $(DESTDIR)$(BINDIR)/r42intercept \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) range42-context.sh)
-	@for d in $(LIBDIR) $(DOCDIR) $(BINDIR); do \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) range42-context.sh) \
+	  $(DESTDIR)$(MANDIR)/man1/r42intercept.1
+	@for d in $(LIBDIR) $(DOCDIR) $(BINDIR) $(MANDIR)/man1; do \
 	  while rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
 	    d="$${d%/*}"; case "$$d/" in "$(PREFIX)"/*) ;; *) break ;; esac; \
 	  done; \

@@ -48,7 +48,8 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE
+        check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE \
+        deb
 
 all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET) $(MANPAGE)
 
@@ -59,6 +60,7 @@ help:
 	@echo "make bench      benchmarks (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) and $(BINDIR) (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove what make install put in place"
+	@echo "make deb        the Debian package, into $(BUILD)/deb/ (dpkg-buildpackage)"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
 	@echo "make check-range42   range42's own code beside the project: test/range42 (real devkit"
 	@echo "                vs fixtures, R42_REF_DEVKIT) and test/e2e (its client scripts, slow vs fast)"
@@ -191,6 +193,22 @@ install: $(INST)/libr42intercept.so $(INST)/r42intercept \
 	install -m 0755 $(INST)/r42intercept $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(DOCS) $(INST)/range42-context.sh $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/
+
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# the tree in $(BUILD)/deb/src (its clean step would wipe build/); the .deb
+# files end in $(BUILD)/deb/.  debian/changelog's version must be VERSION.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@v="$$(dpkg-parsechangelog -l debian/changelog -S Version)"; \
+	  [ "$$v" = "$(VERSION)" ] || { \
+	  echo "debian/changelog has version $$v, VERSION has $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude='./$(BUILD)' . | \
+	  tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
+	  dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
 
 # Removes every file install put, then each directory it made that is now
 # empty, up to $(PREFIX).

@@ -28,3 +28,11 @@ repo_grep() {
     done
     [[ -f "$R42_TOP/docs/decision.md" ]] || fail "docs/decision.md missing"
 }
+
+@test "repository: every source file starts with the SPDX licence line" {
+    run bash "$R42_TOP/contrib/spdx-check.sh"
+    assert_eq "$output" "" "files without 'SPDX-License-Identifier: GPL-3.0-or-later' (contrib/spdx-check.sh --fix adds it)"
+    assert_eq "$status" 0
+    grep -q 'GNU GENERAL PUBLIC LICENSE' "$R42_TOP/LICENSE" && grep -q 'Version 3' "$R42_TOP/LICENSE" ||
+        fail "LICENSE is not the GPL version 3"
+}

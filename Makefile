@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # r42intercept: libr42intercept.so (the preloaded shim), r42intercept-runner
 # (the libc-only front it execs) with r42intercept-core.so (the fast path the
 # front loads), and the r42intercept wrapper.  `make help` lists targets.

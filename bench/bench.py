@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench/bench.py: the r42intercept benchmarks (run by `make bench` through
 bench/bench.sh, which starts the simulator and exports its environment).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/bench.sh (make bench): starts a 20-VM simulator and a test devkit,
 # runs bench/bench.py against them, stops everything.
 # R42_BENCH_RUNS (default 5) and R42_BENCH_EXECS (default 2000) size it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/seed_twin.sh VM_ID: vm_start done the way a curl + jq script would
 # (the simplest way to use the API), for comparison with the runner: the vault through
 # ansible-vault view and yq, then probe, POST, task poll and status GET with

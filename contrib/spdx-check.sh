@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # contrib/spdx-check.sh [--fix]: lists the source files of the repository
 # (C, headers, .inc/.def, shell, bash, python, bats, Makefile, debian/rules,
 # .ci/run, *.in templates) whose first line, or second after a #! line, is

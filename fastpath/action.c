@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* action.c: the action table (docs/actions.md: VMs and
  * containers) and its execution against the API: the request, the wait
  * for its UPID task (adaptive polling within the action's timeout), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* devkit.c: the devkit's observable behaviour, reproduced in C
  * (docs/devkit-scripts.md):
  * which entry scripts exist, how stdin lines become request objects

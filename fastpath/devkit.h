@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* devkit.h: what r42intercept knows of the range42 devkit scripts (see
    devkit.c). */
 #ifndef R42_DEVKIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dkid.c: recognises the devkit's scripts by their content
  * (docs/decision.md section 6).  A script is answered only when the digest of
  * its normal form (dknorm.c) is that of a version of the same name that the

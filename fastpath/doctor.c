@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* doctor.c: `r42intercept doctor` (r42intercept-runner --doctor [ARGS]).
  * Checks in turn each condition of the runner's decision (docs/decision.md)
  * with the runner's own code (acfg, play, inventory, vault, job, pve),

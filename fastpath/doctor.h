@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* doctor.h: `r42intercept doctor`, would this environment take the fast
    path? (see doctor.c) */
 #ifndef R42_DOCTOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* front.c: r42intercept-runner, the program the preloaded shim execs in
  * place of an intercepted one:
  *     r42intercept-runner --r42-exec PROGRAM-PATH ARGV0 ARGV1 ...

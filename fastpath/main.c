@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c: the runner's core (r42intercept-core.so).  Its one entry point,
  * r42_runner_main(), is called by the front (front.c, r42intercept-runner,
  * the program the preloaded shim execs in place of an intercepted one):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* play.c: reads the inline playbook the devkit feeds ansible-playbook
  * (docs/decision.md section 1) and refuses every shape it does not know, so
  * that anything unusual runs through real Ansible.  Which actions exist and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* probe.c: the fast-or-fall-back decision (docs/decision.md
  * section 4).  Off by
  * RANGE42_PROXMOX_API_FORCE=off; otherwise one probe of the node's VM

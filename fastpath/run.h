@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run.h: the runner's modes, one per kind of intercepted program. */
 #ifndef R42_RUN_H
 #define R42_RUN_H

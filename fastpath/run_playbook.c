@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run_playbook.c: the playbook-level fast path.  Checks, in order, that
  * the call is one we reproduce exactly (docs/decision.md): command line,
  * stdout callback and config, playbook shape and action, inventory host, role,

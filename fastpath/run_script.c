@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run_script.c: the script-level fast path (docs/devkit-scripts.md).
  * Answers a devkit entry script of shim/scripts.def itself: its argument
  * and stdin handling, the per-line work of its kind (each role call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run_vault.c: answers "ansible-vault view" natively (docs/decision.md
  * section 2):
  * decrypts each file with the call's vault passwords and prints its

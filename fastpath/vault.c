@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* vault.c: reads Ansible Vault files.  Format (docs/decision.md
  * section 2): a header line
  * "$ANSIBLE_VAULT;1.1;AES256" (1.2 adds ";label"), then hex text whose

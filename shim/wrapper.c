@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wrapper.c: r42intercept, the command-line wrapper: runs COMMAND with
  * libr42intercept.so first in LD_PRELOAD (kept once, other entries kept),
  * as eatmydata or faketime do.  A devkit script, ansible-playbook or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Inputs Ansible rejects or treats otherwise than the devkit's
 # (docs/decision.md section 6): each case runs for real (no library), then with it, on a
 # fresh simulator; the runner must hand it to the real program (one trace

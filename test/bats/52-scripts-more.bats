@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The script-level fast path for the later scripts (docs/devkit-scripts.md
 # section 2): VM delete, the VM state lists and *_all_vms, the container
 # scripts and container snapshots, and the slow path's own outcome in each

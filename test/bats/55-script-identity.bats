@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Which devkit scripts are answered (docs/decision.md section 6): only the versions we
 # reproduce, recognised by the digest of their text (comments and blank
 # lines aside), and only when the helpers they run through PATH are ours

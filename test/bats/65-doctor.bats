@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # `r42intercept doctor`: one line per condition of the decision, exit 0
 # when the fast path would be taken; each broken condition is named on a
 # FAIL line with its fix, and no secret is printed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The Debian package: `make deb` builds it (version: the VERSION file, which
 # debian/changelog must match), lintian finds nothing it does not justify,
 # and it installs and removes cleanly.  dpkg runs on a private root

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The Makefile as a packager uses it: CPPFLAGS, CFLAGS and LDFLAGS reach
 # every compile and link line (the shim, the wrapper and the front
 # included), and WERROR= turns -Werror off.

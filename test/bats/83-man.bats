@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The manual page r42intercept(1): renders without warnings, names every
 # variable of ours the code reads, and is installed.
 

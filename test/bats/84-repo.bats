@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The repository on its own: no pointer to documents outside it (a spec,
 # issue numbers, defect ids of an outside report), only into docs/.
 

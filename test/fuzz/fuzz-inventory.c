@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-inventory.c: libFuzzer target for the inventory reader
  * (inventory.c).  The input is the contents of an inventory file (YAML
  * or INI), written to a scratch file that inv_local_host() reads, and asked

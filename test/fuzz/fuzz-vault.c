@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-vault.c: libFuzzer target for the vault (vault.c) and the YAML of
  * its plaintext (ydoc.c, vars.c), through vault_read_vars() as the runner
  * reads the devkit's vault.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/fuzz/make-corpus.sh: writes the starting corpus of the fuzz targets,
 # test/fuzz/corpus/<target>/ (committed; run this again only to change it).
 # Everything is made up here: devkit-shaped playbooks, stdin lines,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shellcheck shell=bash
 # test/lib/common.bash: what every bats file shares (sourced with `load`).
 #

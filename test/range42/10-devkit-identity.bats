@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Against a checkout of the real range42 devkit (make check-range42; not in
 # CI, which has none): the table of known versions (fastpath/dkid_devkit.inc)
 # is the one its git history gives, and the runner recognises each of its

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pvesim: a small Proxmox VE HTTPS API simulator for the r42intercept tests.
 
 It answers the few /api2/json calls that range42's Proxmox role and r42intercept's

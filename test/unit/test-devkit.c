@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-devkit.c: the devkit's behaviour as devkit.c reproduces it: stdin
  * lines to request objects (jq's fromjson and defaults), jq -r values,
  * the playbook text, name filters and %b traces.  Expected values were

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-play.c: the playbook parser (play.c) and YAML typing (ydoc.c) on
  * the devkit's exact shape and on shapes that must fall back. */
 #include "play.h"

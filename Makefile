@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # r42intercept: libr42intercept.so (the preloaded shim), r42intercept-runner
 # (the libc-only front it execs) with r42intercept-core.so (the fast path the
 # front loads), and the r42intercept wrapper.  `make help` lists targets.
@@ -6,13 +7,18 @@ PREFIX   ?= /usr
 LIBDIR   ?= $(PREFIX)/lib/r42intercept
 BINDIR   ?= $(PREFIX)/bin
 DOCDIR   ?= $(PREFIX)/share/doc/r42intercept
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 BUILD    ?= build
 VERSION  := $(shell cat VERSION)
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CPPFLAGS ?=
+LDFLAGS  ?=
+# A packager may drop -Werror (make WERROR=); CI keeps it.
+WERROR   ?= -Werror
+WARN     := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wformat=2
 STD      := -std=gnu11
 # libcrypto first: the core's dependencies are searched in this order for
 # every symbol the BIND_NOW libraries below bind at load, and libcrypto's
@@ -36,6 +42,7 @@ RUNNER     := $(BUILD)/r42intercept-runner
 CORE       := $(BUILD)/r42intercept-core.so
 WRAPPER    := $(BUILD)/r42intercept
 SNIPPET    := $(BUILD)/range42-context.sh
+MANPAGE    := $(BUILD)/r42intercept.1
 INST       := $(BUILD)/install
 
 # The shim: libc only, hidden symbols but the hooks, lazy binding (nothing
@@ -45,9 +52,10 @@ SHIM_FLAGS := -fPIC -shared -fvisibility=hidden -nostartfiles -Wl,-z,lazy \
               -Wl,--as-needed -Wl,-soname,libr42intercept.so
 
 .PHONY: all test unit demo bench install uninstall clean deps help \
-        check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE
+        check-valgrind check-asan check-range42 format fuzz fuzz-build soak FORCE \
+        deb
 
-all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET)
+all: $(SO) $(RUNNER) $(CORE) $(WRAPPER) $(SNIPPET) $(MANPAGE)
 
 help:
 	@echo "make            build $(SO), $(RUNNER), $(CORE), $(WRAPPER)"
@@ -56,6 +64,7 @@ help:
 	@echo "make bench      benchmarks (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)$(LIBDIR) and $(BINDIR) (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove what make install put in place"
+	@echo "make deb        the Debian package, into $(BUILD)/deb/ (dpkg-buildpackage)"
 	@echo "make check-asan / check-valgrind   unit + integration tests, runner under ASan+UBSan / valgrind"
 	@echo "make check-range42   range42's own code beside the project: test/range42 (real devkit"
 	@echo "                vs fixtures, R42_REF_DEVKIT) and test/e2e (its client scripts, slow vs fast)"
@@ -64,32 +73,37 @@ help:
 # shared object) with hidden symbols (the core exports one entry point).
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
-	  -DR42_VERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP -c $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -fPIC \
+	  -fvisibility=hidden -DR42_VERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/fastpath/front.o: VERSION
 
 # The front: libc only, so that it starts whatever is missing; it dlopen()s
 # the core beside it.
 $(RUNNER): $(FRONT_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
 
 $(CORE): $(RUNNER_OBJ) $(BUILD)/obj/fastpath/main.o
-	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-soname,r42intercept-core.so \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-soname,r42intercept-core.so \
 	  $^ -o $@ $(PKG_LIBS) -lm
 
 $(SO): $(SHIM_SRC) $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(SHIM_SRC) -o $@
 
 WRAPPER_SRC := shim/wrapper.c shim/reroute.c shim/match.c shim/pass.c
 
 $(WRAPPER): $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(abspath $(SO))"' \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	  -DR42_VERSION='"$(VERSION)"' -DR42_LIB_PATH='"$(abspath $(SO))"' \
 	  -DR42_RUNNER_PATH='"$(abspath $(RUNNER))"' $(WRAPPER_SRC) -o $@
+
+# The man page, with the version (VERSION) written in.
+$(MANPAGE): docs/r42intercept.1 VERSION
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|g' $< >$@
 
 $(SNIPPET): contrib/range42-context.sh.in
 	@mkdir -p $(dir $@)
@@ -103,12 +117,12 @@ $(INST)/prefix: FORCE
 	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' >$@
 
 $(INST)/libr42intercept.so: $(SHIM_SRC) $(SHIM_HDR) Makefile $(INST)/prefix
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(SHIM_FLAGS) \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $(SHIM_FLAGS) \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(SHIM_SRC) -o $@
 
 $(INST)/r42intercept: $(WRAPPER_SRC) $(SHIM_HDR) VERSION Makefile $(INST)/prefix
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DR42_VERSION='"$(VERSION)"' \
-	  -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	  -DR42_VERSION='"$(VERSION)"' -DR42_LIB_PATH='"$(LIBDIR)/libr42intercept.so"' \
 	  -DR42_RUNNER_PATH='"$(LIBDIR)/r42intercept-runner"' $(WRAPPER_SRC) -o $@
 
 $(INST)/range42-context.sh: contrib/range42-context.sh.in $(INST)/prefix
@@ -118,12 +132,12 @@ FORCE:
 
 $(BUILD)/unit/test-%: test/unit/test-%.c $(RUNNER_OBJ) test/unit/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
-	  $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath -Ishim \
+	  $(LDFLAGS) $< $(RUNNER_OBJ) -o $@ $(PKG_LIBS) -lm
 
 $(BUILD)/progs/%: test/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< -o $@
 
 PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 
@@ -134,8 +148,8 @@ PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 DKID_TOOL_OBJ := $(patsubst %,$(BUILD)/obj/fastpath/%.o,dknorm buf util msg)
 $(BUILD)/progs/dkid-digest: test/progs/dkid-digest.c $(DKID_TOOL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Ifastpath $< \
-	  $(DKID_TOOL_OBJ) -o $@ $(PKG_LIBS)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(LDFLAGS) \
+	  -Ifastpath $< $(DKID_TOOL_OBJ) -o $@ $(PKG_LIBS)
 
 $(BUILD)/gen/dkid_fixtures.inc: $(BUILD)/progs/dkid-digest \
   test/fixtures/devkit-digests.sh $(wildcard test/fixtures/devkit/*)
@@ -158,7 +172,7 @@ demo: deps all
 
 $(BUILD)/bench/execbench: bench/execbench.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) $< -o $@
 
 # An empty library built the plain way: the floor of any LD_PRELOAD tool.
 $(BUILD)/bench/empty.so: bench/empty.c
@@ -171,23 +185,43 @@ bench: deps all unit $(BUILD)/bench/execbench $(BUILD)/bench/empty.so
 deps:
 	@bash contrib/deps.sh
 
-DOCS := README.md contrib/ci-example.yml
+DOCS := README.md contrib/ci-example.yml docs/decision.md docs/actions.md \
+        docs/devkit-scripts.md
 
 install: $(INST)/libr42intercept.so $(INST)/r42intercept \
-         $(INST)/range42-context.sh $(RUNNER) $(CORE)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+         $(INST)/range42-context.sh $(RUNNER) $(CORE) $(MANPAGE)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(INST)/libr42intercept.so $(RUNNER) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(CORE) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(INST)/r42intercept $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(DOCS) $(INST)/range42-context.sh $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/
+
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# the tree in $(BUILD)/deb/src (its clean step would wipe build/); the .deb
+# files end in $(BUILD)/deb/.  debian/changelog's version must be VERSION.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@v="$$(dpkg-parsechangelog -l debian/changelog -S Version)"; \
+	  [ "$$v" = "$(VERSION)" ] || { \
+	  echo "debian/changelog has version $$v, VERSION has $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude='./$(BUILD)' . | \
+	  tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
+	  dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
 
 # Removes every file install put, then each directory it made that is now
 # empty, up to $(PREFIX).
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libr42intercept.so \
 	  r42intercept-runner r42intercept-core.so) $(DESTDIR)$(BINDIR)/r42intercept \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) range42-context.sh)
-	@for d in $(LIBDIR) $(DOCDIR) $(BINDIR); do \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) range42-context.sh) \
+	  $(DESTDIR)$(MANDIR)/man1/r42intercept.1
+	@for d in $(LIBDIR) $(DOCDIR) $(BINDIR) $(MANDIR)/man1; do \
 	  while rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
 	    d="$${d%/*}"; case "$$d/" in "$(PREFIX)"/*) ;; *) break ;; esac; \
 	  done; \

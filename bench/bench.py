@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench/bench.py: the r42intercept benchmarks (run by `make bench` through
 bench/bench.sh, which starts the simulator and exports its environment).
 
@@ -554,10 +555,10 @@ def bench_all_vms():
     say()
 
 
-# ---- 5. the seed's curl + jq twin ----------------------------------------
+# ---- 5. a curl + jq twin -------------------------------------------------
 
 def bench_seed_twin():
-    say("## 5. The seed's approach: a curl + jq twin of one action")
+    say("## 5. A curl + jq twin of one action")
     say()
     say("`bench/seed_twin.sh`: vault through `ansible-vault view` + `yq`, then probe, POST, task "
         "poll and status GET with `curl -sk`, result built with `jq`: vm_start of one VM.")
@@ -573,7 +574,7 @@ def bench_seed_twin():
     t, o = statistics.median(twin), statistics.median(ours)
     say("| implementation | median |")
     say("|---|---:|")
-    say(f"| curl + jq twin (seed) | {ms(t)} |")
+    say(f"| curl + jq twin | {ms(t)} |")
     say(f"| r42intercept runner | {ms(o)} |")
     say(f"| ratio | {ratio(t, o)} |")
     say()
@@ -615,7 +616,7 @@ def bench_one_script():
 
 def bench_many_keys():
     """One stdin JSON line of 80 000 keys: the script level's duplicate-key
-    check sorts the keys (it was quadratic: 17.5 s, issue 10 D16)."""
+    check sorts the keys (it was quadratic: 17.5 s)."""
     line = json.dumps({"vm_id": 101, **{f"k{i}": i for i in range(80000)}}).encode() + b"\n"
     cmd = ["bash", "-c", "proxmox_vm.vm_id.resume.to.jsons.sh"]
     modes = [("real ansible-playbook", {"LD_PRELOAD": None}), ("script level", {"LD_PRELOAD": SO})]

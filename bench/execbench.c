@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* execbench.c: the cost of being preloaded, per exec.  Runs PROGRAM N
  * times under each LD_PRELOAD setting given (":" meaning none), in turn
  * (A B C A B C ...), timing each fork+exec+wait with CLOCK_MONOTONIC, and

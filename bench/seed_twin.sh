@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/seed_twin.sh VM_ID: vm_start done the way a curl + jq script would
-# (the seed's approach), for comparison with the runner: the vault through
+# (the simplest way to use the API), for comparison with the runner: the vault through
 # ansible-vault view and yq, then probe, POST, task poll and status GET with
 # curl -sk, the devkit's result object built with jq.  Benchmark only.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # contrib/demo.sh (make demo): one devkit-shaped scenario on the bundled
 # Proxmox API simulator, run twice: through real ansible-playbook, then with
 # libr42intercept.so preloaded.  Prints both times and the ratio.

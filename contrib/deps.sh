@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # contrib/deps.sh: installs the Debian packages of contrib/debian-packages.txt
 # that are missing (apt-get, as root or through sudo).  Prints what it does;
 # does nothing when everything is there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* acfg.c: locates the ansible.cfg that ansible-playbook would use and
  * reads it with the rules of Python's configparser as ansible-core 2.14
  * builds it (strict, inline ';' comments): sections, "key = value" or

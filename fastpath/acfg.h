@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* acfg.h: Ansible's configuration, read as ansible-core 2.14 does (see
    acfg.c). */
 #ifndef R42_ACFG_H

@@ -1,4 +1,5 @@
-/* action.c: the action table (SPEC 2, docs/actions.md: VMs and
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* action.c: the action table (docs/actions.md: VMs and
  * containers) and its execution against the API: the request, the wait
  * for its UPID task (adaptive polling within the action's timeout), the
  * status read, and the result object in the role's shape with source

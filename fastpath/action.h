@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* action.h: the Proxmox actions r42intercept answers (see action.c). */
 #ifndef R42_ACTION_H
 #define R42_ACTION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buf.c: byte buffers that refuse to grow past the maximum they were
  * given (HTTP bodies, captured stdin, rendered output), so no input can
  * make the runner allocate without bound. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buf.h: a growing byte buffer with a hard maximum (see buf.c). */
 #ifndef R42_BUF_H
 #define R42_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cache.c: remembers probe verdicts for a few seconds, so that a devkit
  * batch probes the API once per burst instead of once per call.  One file
  * per endpoint in a private directory ($XDG_RUNTIME_DIR/r42intercept, else

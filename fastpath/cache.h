@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cache.h: the probe verdict cache (see cache.c). */
 #ifndef R42_CACHE_H
 #define R42_CACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.c: reads the ansible-playbook command lines the devkit makes and
  * refuses every other option, since each one changes what Ansible would
  * do (extra vars, check mode, verbosity, limits, tags...).  Environment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.h: ansible-playbook's command line, as the devkit writes it (see
    cli.c). */
 #ifndef R42_CLI_H

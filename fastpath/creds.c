@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* creds.c: picks the API credentials out of the merged play variables
  * (vault first, play vars over it, as Ansible's precedence goes).  The
  * token secret is kept in wiped memory; error texts name variables,

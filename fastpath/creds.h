@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* creds.h: the API endpoint and token a play's variables name (see
    creds.c). */
 #ifndef R42_CREDS_H

@@ -1,4 +1,6 @@
-/* devkit.c: the devkit's observable behaviour, reproduced in C (SPEC 6):
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* devkit.c: the devkit's observable behaviour, reproduced in C
+ * (docs/devkit-scripts.md):
  * which entry scripts exist, how stdin lines become request objects
  * (stdin_or_jsons), which playbook text a request becomes
  * (basic_vm_actions), how jq prints values and lines, how the name

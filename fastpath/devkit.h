@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* devkit.h: what r42intercept knows of the range42 devkit scripts (see
    devkit.c). */
 #ifndef R42_DEVKIT_H
@@ -101,11 +102,11 @@ int dk_requests(const char *input, size_t len, const char *key,
 void dk_requests_free(struct dk_request *reqs, size_t n);
 
 /* The inline playbook proxmox__inc.jsons.basic_vm_actions.to.jsons.sh
-   feeds ansible-playbook for the request REQ and ACTION (SPEC 1): hosts
-   from proxmox_node, the vault VAULT_FILE, and one `key: "value"` line for
-   each non-empty field the devkit passes on, in its order.  Returns it
-   (the caller frees), or NULL with E set when a value would not survive
-   the shell the same way (an object or array, a NUL). */
+   feeds ansible-playbook for the request REQ and ACTION (docs/decision.md
+   section 1): hosts from proxmox_node, the vault VAULT_FILE, and one `key:
+   "value"` line for each non-empty field the devkit passes on, in its order.
+   Returns it (the caller frees), or NULL with E set when a value would not
+   survive the shell the same way (an object or array, a NUL). */
 char *dk_playbook(const cJSON *req, const char *action, const char *vault_file,
                   struct msg_err *e) R42_WARN_UNUSED;
 

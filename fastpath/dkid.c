@@ -1,7 +1,8 @@
-/* dkid.c: recognises the devkit's scripts by their content (issue 10,
- * D3).  A script is answered only when the digest of its normal form
- * (dknorm.c) is that of a version of the same name that the runner
- * reproduces, and so is every helper it would run: bash finds those
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* dkid.c: recognises the devkit's scripts by their content
+ * (docs/decision.md section 6).  A script is answered only when the digest of
+ * its normal form (dknorm.c) is that of a version of the same name that the
+ * runner reproduces, and so is every helper it would run: bash finds those
  * through PATH, and a changed helper changes the script's behaviour as
  * much as a changed script.  The known versions come from the devkit's
  * git history (dkid_devkit.inc, made by test/fixtures/devkit-digests.sh,

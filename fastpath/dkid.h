@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dkid.h: is this the devkit's script, and are the helpers it would run
    the devkit's? (see dkid.c) */
 #ifndef R42_DKID_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dknorm.c: the normal form of a bash script: what r42intercept digests to
  * recognise a version of a devkit script, so that editing a comment or a
  * blank line does not make it unknown while any other edit does.  Lines

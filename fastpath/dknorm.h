@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dknorm.h: the normal form of a bash script and its digest, by which
    r42intercept recognises the devkit's scripts (see dknorm.c). */
 #ifndef R42_DKNORM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* doc.c: builds what ansible-playbook prints with the json stdout
  * callback (ansible.posix.json): custom_stats, global_custom_stats,
  * plays[{play{duration,id,name,path}, tasks[{hosts, task}]}], stats.

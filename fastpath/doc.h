@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* doc.h: the ansible json callback document (see doc.c). */
 #ifndef R42_DOC_H
 #define R42_DOC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fallback.c: the way back to the real program.  Owns the bytes of stdin
  * the runner read, and gives them back byte-identical: through a pipe
  * sized to hold them when they were read to the end, else through a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fallback.h: running the original program exactly as it was called
    (see fallback.c). */
 #ifndef R42_FALLBACK_H

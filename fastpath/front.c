@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* front.c: r42intercept-runner, the program the preloaded shim execs in
  * place of an intercepted one:
  *     r42intercept-runner --r42-exec PROGRAM-PATH ARGV0 ARGV1 ...
@@ -6,7 +7,9 @@
  * runner's core, r42intercept-core.so beside it (libcurl, OpenSSL, ... are
  * its dependencies), and enters it (main.c).  When the core cannot be
  * loaded (a missing or broken shared library) it says so in one trace line
- * and execs the real program unchanged: nothing has been read yet. */
+ * and execs the real program unchanged: nothing has been read yet.
+ * `r42intercept-runner --doctor [ARGS]` runs the core's doctor instead
+ * (doctor.c, for `r42intercept doctor`). */
 #define _GNU_SOURCE
 #include "../shim/match.h"
 #include "handback.h"
@@ -101,6 +104,16 @@ int main(int argc, char **argv) {
     if (load_core(argv[0], why, sizeof why))
       return 0;
     fprintf(stderr, "r42intercept-runner: %s\n", why);
+    return 1;
+  }
+  if (argc >= 2 && strcmp(argv[1], "--doctor") == 0) {
+    /* r42intercept doctor: the core checks (doctor.c) */
+    core_main_fn doctor = load_core(argv[0], why, sizeof why);
+    if (doctor)
+      return doctor(argc, argv);
+    printf("FAIL  runner core: %s; fix: install the runtime libraries "
+           "(libcurl, libcjson, libsodium, libyaml, OpenSSL)\n",
+           why);
     return 1;
   }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* handback.c: the last step of every fall-back, shared by the runner's
  * front (front.c: fds closed, core not loadable) and its core (fallback.c):
  * the exec of the real program, with the pass marker that tells the shim

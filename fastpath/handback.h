@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* handback.h: exec'ing the real program in place of the runner (see
    handback.c). */
 #ifndef R42_HANDBACK_H

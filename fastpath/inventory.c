@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* inventory.c: answers one question about an Ansible inventory: would
  * Ansible run the play on this host, locally, as the devkit's inventory
  * has it?  The host must be declared as a host (a name under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* inventory.h: would Ansible run the play on this inventory host,
    locally? (see inventory.c) */
 #ifndef R42_INVENTORY_H

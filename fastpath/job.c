@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* job.c: turns a play's variables into an action call: which action, on
  * which VM, with which credentials.  Shared by the playbook-level path
  * (one play) and the script-level path (one play per stdin line).  It

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* job.h: one action call assembled from a play's variables (see job.c). */
 #ifndef R42_JOB_H
 #define R42_JOB_H

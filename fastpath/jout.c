@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* jout.c: renders cJSON trees as the two programs whose output we must
  * reproduce byte for byte: Ansible's json callback (Python json.dumps
  * with sort_keys, ensure_ascii and an indent) and jq 1.6's -c.  Numbers

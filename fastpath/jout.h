@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* jout.h: JSON text exactly as Python's json.dumps or jq -c writes it
    (see jout.c). */
 #ifndef R42_JOUT_H

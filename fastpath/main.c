@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c: the runner's core (r42intercept-core.so).  Its one entry point,
  * r42_runner_main(), is called by the front (front.c, r42intercept-runner,
  * the program the preloaded shim execs in place of an intercepted one):
@@ -5,8 +6,9 @@
  * It protects itself against core dumps, classifies the call again (the
  * same match_exec() as the shim) and hands it to the mode that answers it;
  * every mode falls back to the real program when it cannot answer
- * exactly. */
+ * exactly.  `--doctor [ARGS]` runs the doctor (doctor.c) instead. */
 #include "../shim/match.h"
+#include "doctor.h"
 #include "msg.h"
 #include "run.h"
 
@@ -22,6 +24,11 @@ int r42_runner_main(int argc, char **argv)
 int r42_runner_main(int argc, char **argv) {
   fb_protect();         /* before anything is read */
   msg_profile("start"); /* starts the clock */
+  if (argc >= 2 && strcmp(argv[1], "--doctor") == 0) {
+    if (sodium_init() < 0)
+      die("libsodium cannot be initialised");
+    return doctor_main(argv + 2);
+  }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");

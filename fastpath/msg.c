@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* msg.c: owns the runner's stderr.  Devkit-style trace and error lines
  * (the devkit colours them yellow and red), fatal set-up errors, and the
  * optional phase profile.  Formats name the step and have no '\n'.

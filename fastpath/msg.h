@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* msg.h: every line the runner writes to stderr (see msg.c). */
 #ifndef R42_MSG_H
 #define R42_MSG_H

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* play.c: reads the inline playbook the devkit feeds ansible-playbook
- * (SPEC 1) and refuses every shape it does not know, so that anything
- * unusual runs through real Ansible.  Which actions exist and what their
- * variables mean is action.c's business. */
+ * (docs/decision.md section 1) and refuses every shape it does not know, so
+ * that anything unusual runs through real Ansible.  Which actions exist and
+ * what their variables mean is action.c's business. */
 #include "play.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* play.h: the devkit's inline playbook, understood (see play.c). */
 #ifndef R42_PLAY_H
 #define R42_PLAY_H

@@ -1,4 +1,6 @@
-/* probe.c: the fast-or-fall-back decision of SPEC 5.  Off by
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* probe.c: the fast-or-fall-back decision (docs/decision.md
+ * section 4).  Off by
  * RANGE42_PROXMOX_API_FORCE=off; otherwise one probe of the node's VM
  * list must answer 200 within 2 s, its verdict cached for a few seconds
  * (cache.c) so a batch probes once.  Announcing the decision is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* probe.h: should this call take the fast path? (see probe.c) */
 #ifndef R42_PROBE_H
 #define R42_PROBE_H

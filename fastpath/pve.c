@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pve.c: talks HTTPS to the Proxmox VE API with libcurl: one easy handle
  * and so one keep-alive TLS connection per runner, the PVEAPIToken header,
  * the certificate checked only when asked (tls.c; by default not at all:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pve.h: a Proxmox VE API client over one keep-alive HTTPS connection
    (see pve.c). */
 #ifndef R42_PVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run.h: the runner's modes, one per kind of intercepted program. */
 #ifndef R42_RUN_H
 #define R42_RUN_H
@@ -16,5 +17,9 @@ int run_vault_view(struct fb *fb, char **argv);
    argv starting at PROG) natively, or falls back through FB.  Returns the
    exit status to end with. */
 int run_script(struct fb *fb, char **argv, int prog);
+
+/* The caller's ansible.cfg (the one the devkit's ansible-vault view
+   reads) parses and sets no vault option.  Returns 0, or -1 with E set. */
+int run_caller_config_ok(struct msg_err *e) R42_WARN_UNUSED;
 
 #endif

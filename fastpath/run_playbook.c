@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run_playbook.c: the playbook-level fast path.  Checks, in order, that
- * the call is one we reproduce exactly (SPEC 1-5): command line, stdout
- * callback and config, playbook shape and action, inventory host, role,
+ * the call is one we reproduce exactly (docs/decision.md): command line,
+ * stdout callback and config, playbook shape and action, inventory host, role,
  * vault and credentials, the API probe.  Any doubt falls back to the real
  * ansible-playbook with the same argv, environment and stdin bytes.  Then
  * runs the action and prints the json callback document. */

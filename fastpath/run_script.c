@@ -1,4 +1,5 @@
-/* run_script.c: the script-level fast path (SPEC 6, issues 5 and 11).
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* run_script.c: the script-level fast path (docs/devkit-scripts.md).
  * Answers a devkit entry script of shim/scripts.def itself: its argument
  * and stdin handling, the per-line work of its kind (each role call
  * becomes the very playbook the devkit would feed ansible-playbook, read
@@ -9,10 +10,10 @@
  * the first line it cannot answer with the remaining stdin, so the real
  * script does exactly what it would have done for those lines.  Where
  * ansible fails (an HTTP error), the line prints nothing and a trace, and
- * the batch goes on (the seed's rule), or ends with status 2 under
- * RANGE42_PROXMOX_API_STRICT=1, where the devkit's set -e ends it; a task
- * that ends in error prints the role's line all the same, as the role
- * does, and a trace. */
+ * the batch goes on (the batch rule, docs/decision.md section 5), or ends with
+ * status 2 under RANGE42_PROXMOX_API_STRICT=1, where the devkit's set -e ends
+ * it; a task that ends in error prints the role's line all the same, as the
+ * role does, and a trace. */
 #define _GNU_SOURCE
 #include "run.h"
 
@@ -162,7 +163,7 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
    and ansible-vault view (devkit_ansible.get_proxmox_node) with the
    caller's.  That one must parse and set no vault setting of its own, so
    that the vault opens there exactly as it does for ansible-playbook. */
-static int caller_config_ok(struct msg_err *e) {
+int run_caller_config_ok(struct msg_err *e) {
   static const char *const keys[] = {"vault_password_file", "vault_id_match",
                                      "vault_identity", "vault_identity_list",
                                      NULL};
@@ -213,7 +214,7 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
       acfg_get(&c->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
     files[n++] = (struct vault_pwfile){dflt, NULL};
-  if (caller_config_ok(e) < 0)
+  if (run_caller_config_ok(e) < 0)
     return -1;
   return vault_read_vars(c->vault_file, files, n, &c->cfg, &c->vault, e);
 }

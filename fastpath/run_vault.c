@@ -1,4 +1,6 @@
-/* run_vault.c: answers "ansible-vault view" natively (SPEC 4, issue 6):
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* run_vault.c: answers "ansible-vault view" natively (docs/decision.md
+ * section 2):
  * decrypts each file with the call's vault passwords and prints its
  * plaintext exactly as ansible-vault does when stdout is not a terminal
  * (the text, plus "\n" unless it already ends with one).  Anything else

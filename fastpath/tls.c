@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tls.c: the opt-in verification of the Proxmox API's certificate.  By
  * default none, as the role's validate_certs: no.
  * RANGE42_PROXMOX_API_CAFILE=FILE: the chain must lead to that CA (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tls.h: the opt-in verification of the Proxmox API's certificate (see
    tls.c). */
 #ifndef R42_TLS_H

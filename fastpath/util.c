@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util.c: allocation, cleanup helpers, secret memory, whole-file reads.
  * Everything here either succeeds or dies (allocators) or reports errno
  * (I/O); nothing prints but die_oom(). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util.h: allocation, cleanup attributes and secret memory for the runner.
  * x* allocators never return NULL (they die on OOM); cleanup_* variables
  * release themselves at scope exit; steal_pointer() hands ownership out.

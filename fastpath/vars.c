@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* vars.c: the variables a play sees, as a flat string map.  Values may be
  * secrets (they come from the vault), so they live in wiped memory.
  * Precedence (which source overrides which) is decided by the callers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* vars.h: a small string map for Ansible variables (see vars.c). */
 #ifndef R42_VARS_H
 #define R42_VARS_H

@@ -1,4 +1,6 @@
-/* vault.c: reads Ansible Vault files.  Format (SPEC 4): a header line
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* vault.c: reads Ansible Vault files.  Format (docs/decision.md
+ * section 2): a header line
  * "$ANSIBLE_VAULT;1.1;AES256" (1.2 adds ";label"), then hex text whose
  * bytes are "hex(salt)\nhex(hmac)\nhex(ciphertext)".  PBKDF2-HMAC-SHA256
  * (10000 rounds, 80 bytes) gives the AES-256 key, the HMAC key and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* vault.h: Ansible Vault 1.1/1.2 AES256 files and their passwords (see
    vault.c). */
 #ifndef R42_VAULT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ydoc.c: loads one YAML document into a ydoc_node tree with libyaml's
  * event API, and answers the questions Ansible's YAML 1.1 typing raises
  * ("is this plain scalar really the string it looks like?").  Owns no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ydoc.h: a small YAML tree loaded with libyaml (see ydoc.c). */
 #ifndef R42_YDOC_H
 #define R42_YDOC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hook.c: libr42intercept.so, the preloaded exec hooks.
  *
  * Every exec-family call and posix_spawn(p) of the process passes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* match.c: the "is this exec ours?" decision, shared by the preloaded shim
  * and the runner.  It looks only at the program path and argv (never the
  * environment or the file system), so it is pure: no allocation, no locks,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* match.h: which execs r42intercept answers (see match.c). */
 #ifndef R42_MATCH_H
 #define R42_MATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pass.c: the pass marker.  When the runner falls back, it execs the real
  * program with "R42INTERCEPT_PASS=<its pid>:<kind>" as the first entry of
  * the environment (only when libr42intercept.so is loaded, so that it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pass.h: the pass marker, by which the runner hands a call back to the
    real program without it coming back (see pass.c). */
 #ifndef R42_PASS_H

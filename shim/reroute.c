@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* reroute.c: the shim's way into the runner.  Builds the runner's command
  * line (R42INTERCEPT_RUNNER, else the path built in), execs it, and when
  * it cannot start says so on fd 2, in one trace line, so that a broken

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* reroute.h: starting the runner in place of an exec (see reroute.c). */
 #ifndef R42_REROUTE_H
 #define R42_REROUTE_H

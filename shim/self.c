@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* self.c: the shim's constructor, for `LD_PRELOAD=lib COMMAND`: when the
  * library is loaded into a program that is itself ours (a devkit script run
  * by bash, ansible-playbook or ansible-vault view run by python), that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* self.h: the shim's constructor and what it learnt (see self.c). */
 #ifndef R42_SELF_H
 #define R42_SELF_H

@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wrapper.c: r42intercept, the command-line wrapper: runs COMMAND with
  * libr42intercept.so first in LD_PRELOAD (kept once, other entries kept),
  * as eatmydata or faketime do.  A devkit script, ansible-playbook or
  * ansible-vault view given as COMMAND is handed to the runner at once, as
  * the exec hooks would (the library's constructor would do it one exec
  * later); any other COMMAND runs with the library preloaded, so its
- * children are.  libc only. */
+ * children are.  `r42intercept doctor [ansible-playbook ARGS]` execs the
+ * runner's doctor (fastpath/doctor.c).  libc only. */
 #define _GNU_SOURCE
 #include "match.h"
 #include "pass.h"
@@ -33,6 +35,7 @@
 static void usage(FILE *to) {
   fprintf(to,
           "Usage: r42intercept [OPTION]... [--] COMMAND [ARG]...\n"
+          "  or:  r42intercept doctor [ansible-playbook ARG...]\n"
           "Run COMMAND with libr42intercept.so preloaded: range42's devkit "
           "scripts,\n"
           "ansible-playbook and ansible-vault view, whether COMMAND itself "
@@ -46,6 +49,11 @@ static void usage(FILE *to) {
           "  -h, --help     print this help and exit\n"
           "  -V, --version  print the version and exit\n"
           "  --             end of options\n"
+          "\n"
+          "doctor checks, one line each, whether the devkit environment (or "
+          "the\n"
+          "ansible-playbook command line) would take the fast path; exit "
+          "status 0 if so.\n"
           "\n"
           "Exit status: that of COMMAND; 125 if r42intercept itself "
           "failed, 126 if\n"
@@ -69,6 +77,28 @@ static int has_entry(const char *list, const char *lib) {
 }
 
 extern char **environ;
+
+/* Execs the runner's doctor with ARGS (the words after "doctor"); returns
+   only when that fails, with the exit status to end with. */
+static int doctor(char **args, int n) {
+  const char *runner = getenv("R42INTERCEPT_RUNNER");
+  if (!runner || !*runner)
+    runner = R42_RUNNER_PATH;
+  char **av = calloc((size_t)n + 3, sizeof *av);
+  if (!av) {
+    perror("r42intercept");
+    return EXIT_WRAPPER;
+  }
+  av[0] = (char *)runner;
+  av[1] = (char *)"--doctor";
+  for (int i = 0; i < n; i++)
+    av[i + 2] = args[i];
+  execv(runner, av);
+  fprintf(stderr, "r42intercept: cannot run %s: %s\n", runner,
+          strerror(errno));
+  free(av);
+  return EXIT_WRAPPER;
+}
 
 /* Execs the runner for ARGV (ARGV[0] the command, looked up in PATH as
    execvp would) when the command is ours.  Returns when it is not, or when
@@ -146,6 +176,10 @@ int main(int argc, char **argv) {
     usage(stderr);
     return EXIT_WRAPPER;
   }
+  /* "doctor" is the subcommand; "-- doctor" a command of that name */
+  if (strcmp(argv[optind], "doctor") == 0 &&
+      strcmp(argv[optind - 1], "--") != 0)
+    return doctor(argv + optind + 1, argc - optind - 1);
   const char *q = getenv("R42INTERCEPT_QUIET");
   if (q && strcmp(q, "1") == 0)
     quiet = 1;

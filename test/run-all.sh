@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/run-all.sh: every test of r42intercept, then one line "N passed, N failed".
 # Runs the C unit tests (TAP), the bats integration tests (TAP), each fuzz
 # target for R42_FUZZ_SECONDS (default 10), and a final sweep of everything

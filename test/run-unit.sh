@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/run-unit.sh BUILD: the C unit tests of BUILD (e.g. build-asan), each
 # wrapped in $R42_TEST_PREFIX (e.g. valgrind); fails if any fails.
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/soak.sh (make soak): the runner, called many times in a row and fed a
 # long batch, must neither fail nor grow.  Against a throw-away simulator
 # (test/lib/env.sh), with the shim preloaded:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/valgrind-runner.sh: the runner under valgrind, for `make check-valgrind`
 # (R42INTERCEPT_RUNNER points here).  An error or a definite leak makes the
 # runner exit 99, which fails the test that ran it.

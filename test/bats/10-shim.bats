@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The preloaded shim alone: which execs it re-aims at the runner, through
 # every hooked function, and that everything else runs exactly as without
 # it (output, errno, exit codes).  A fake runner records what it is given.

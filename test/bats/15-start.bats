@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every way of starting r42intercept reaches the level the program is
 # answered at: the r42intercept wrapper, LD_PRELOAD on the command itself
 # (the shim's constructor), the range42-context snippet typed at an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The six lifecycle actions end to end: a devkit-shaped fixture script, run
 # with the shim preloaded, gets its ansible-playbook calls answered from the
 # simulator's API (source "proxmox-api"), and the simulator's state changes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Falling back: the real ansible-playbook runs, exactly as called, whenever
 # the fast path is off, the API does not answer, or the call is not one we
 # reproduce; and other callers (python subprocess, execvp) are served too.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# Inputs Ansible rejects or treats otherwise than the devkit's (issue 10,
-# D4, D7, D8): each case runs for real (no library), then with it, on a
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Inputs Ansible rejects or treats otherwise than the devkit's
+# (docs/decision.md section 6): each case runs for real (no library), then with it, on a
 # fresh simulator; the runner must hand it to the real program (one trace
 # line), with the same exit status and the same VM state as real Ansible.
 # A few cases that Ansible runs normally show the fast path still answers.
@@ -64,9 +65,9 @@ fast() {
     assert_eq "$(sim_vm 100 status)" stopped
 }
 
-#### D8: what Ansible rejects ##################################################
+#### what Ansible rejects ######################################################
 
-@test "D8: task var names that are not identifiers: real ansible's rc 4, VM untouched" {
+@test "Ansible rejects: task var names that are not identifiers: real ansible's rc 4, VM untouched" {
     local name
     for name in '"my var"' my-var 1var '"True"' 123; do
         devkit_playbook vm_stop_force vm_id=100 proxmox_node=px-testing "$name=x" >pb.yml
@@ -76,7 +77,7 @@ fast() {
     done
 }
 
-@test "D8: a UTF-16 playbook: real ansible's rc 250, VM untouched" {
+@test "Ansible rejects: a UTF-16 playbook: real ansible's rc 250, VM untouched" {
     devkit_playbook vm_stop_force vm_id=100 proxmox_node=px-testing | iconv -t UTF-16 >pb16.yml
     mv pb16.yml pb.yml
     vs_ansible playbook "$cfg" "$inv"
@@ -84,13 +85,13 @@ fast() {
     assert_eq "$(sim_vm 100 status)" running
 }
 
-@test "D8: a UTF-8 playbook with a BOM is still answered" {
+@test "Ansible rejects: a UTF-8 playbook with a BOM is still answered" {
     { printf '\xef\xbb\xbf'; devkit_playbook vm_stop_force vm_id=100 proxmox_node=px-testing; } >pb8.yml
     mv pb8.yml pb.yml
     fast playbook "$cfg" "$inv"
 }
 
-@test "D8: ansible.cfg with a duplicate option or section: real ansible's rc 5" {
+@test "Ansible rejects: ansible.cfg with a duplicate option or section: real ansible's rc 5" {
     printf '[defaults]\nstdout_callback = json\nstdout_callback = json\n' >dup-option.cfg
     printf '[defaults]\nstdout_callback = json\n[defaults]\nstdout_callback = json\n' >dup-section.cfg
     printf '[defaults]\n  stdout_callback = json\n  stdout_callback = json\n' >dup-indented.cfg
@@ -102,7 +103,7 @@ fast() {
     done
 }
 
-@test "D8: [DEFAULT] callbacks_enabled in ansible.cfg: the real output (profile_tasks lines)" {
+@test "Ansible rejects: [DEFAULT] callbacks_enabled in ansible.cfg: the real output (profile_tasks lines)" {
     printf '[DEFAULT]\ncallbacks_enabled = ansible.posix.profile_tasks\n[defaults]\nstdout_callback = json\n' >default.cfg
     vs_ansible playbook default.cfg "$inv"
     assert_eq "$real_status" 0
@@ -111,9 +112,9 @@ fast() {
     assert_match "$stderr" "DEFAULT\\] sets callbacks_enabled"
 }
 
-#### D7: vault_id_match ######################################################
+#### vault_id_match ############################################################
 
-@test "D7: ansible-vault view with ANSIBLE_VAULT_ID_MATCH and another label: the real error" {
+@test "vault_id_match: ansible-vault view with ANSIBLE_VAULT_ID_MATCH and another label: the real error" {
     local data="$R42_TOP/test/unit/data"
     cd "$data" || return 1
     vs_ansible ANSIBLE_VAULT_ID_MATCH=1 ansible-vault view --vault-id other@vault_pass.txt vault-1.2.yml
@@ -129,7 +130,7 @@ fast() {
     assert_eq "$status:$stderr" "0:"
 }
 
-@test "D7: ansible-playbook with vault_id_match and another label: the real error, VM untouched" {
+@test "vault_id_match: ansible-playbook with vault_id_match and another label: the real error, VM untouched" {
     # the devkit's vault is a 1.1 vault: its id is "default"
     printf '[defaults]\nstdout_callback = json\nvault_id_match = True\n' >match.cfg
     vs_ansible playbook match.cfg "$inv" --vault-id "other@$pw"
@@ -138,7 +139,7 @@ fast() {
     fast playbook match.cfg "$inv" --vault-id "default@$pw"
 }
 
-@test "D7: a devkit script, ANSIBLE_VAULT_ID_MATCH, a vault labelled otherwise: the real script, VM untouched" {
+@test "vault_id_match: a devkit script, ANSIBLE_VAULT_ID_MATCH, a vault labelled otherwise: the real script, VM untouched" {
     # a devkit directory whose vault is a 1.2 vault labelled "lab"
     mkdir -p kit/secrets
     local f
@@ -159,34 +160,34 @@ fast() {
     assert_eq "$(sim_vm 100 status)" running
 }
 
-@test "D7: the caller's ansible.cfg setting vault_id_match (ansible-vault view in the devkit reads it): the real script" {
+@test "vault_id_match: the caller's ansible.cfg setting vault_id_match (ansible-vault view in the devkit reads it): the real script" {
     printf '[defaults]\nvault_id_match = yes\n' >ansible.cfg
     r42_run shim bash -c 'echo 100 | proxmox_vm.vm_id.stop_force.to.jsons.sh'
     assert_match "$stderr" "running the real proxmox_vm.vm_id.stop_force.to.jsons.sh: ansible.cfg sets vault_id_match"
 }
 
-#### D4: the inventory as Ansible reads it ####################################
+#### the inventory as Ansible reads it #########################################
 
-@test "D4: an INI name under [group:children] is a group, not a host: no host matched, VM untouched" {
+@test "inventory: an INI name under [group:children] is a group, not a host: no host matched, VM untouched" {
     printf '[lab:children]\npx-testing\n\n[px-testing]\n' >inv.ini
     vs_ansible playbook "$cfg" inv.ini
     assert_eq "$real_status" 0
     assert_eq "$(sim_vm 100 status)" running
 }
 
-@test "D4: ansible_connection: ssh to a closed port: UNREACHABLE (rc 4), VM untouched" {
+@test "inventory: ansible_connection: ssh to a closed port: UNREACHABLE (rc 4), VM untouched" {
     printf 'all:\n  hosts:\n    px-testing:\n      ansible_connection: ssh\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n' >inv.yml
     vs_ansible playbook "$cfg" inv.yml
     assert_eq "$real_status" 4
     assert_eq "$(sim_vm 100 status)" running
 }
 
-@test "D4: local with ansible_host and ansible_port set: the real program decides" {
+@test "inventory: local with ansible_host and ansible_port set: the real program decides" {
     printf 'all:\n  hosts:\n    px-testing:\n      ansible_connection: local\n      ansible_host: 10.0.0.1\n      ansible_port: 2222\n' >inv.yml
     vs_ansible playbook "$cfg" inv.yml
 }
 
-@test "D4: host_vars/ or group_vars/ beside the inventory or the playbook: the real program" {
+@test "inventory: host_vars/ or group_vars/ beside the inventory or the playbook: the real program" {
     mkdir -p inv-dir/host_vars pb-dir/group_vars
     cp "$inv" inv-dir/inv.yml
     mv pb.yml pb-dir/pb.yml
@@ -202,7 +203,7 @@ fast() {
     assert_eq "$real_status" 0
 }
 
-@test "D4: a group variable we do not follow, a host that is also a group: the real program" {
+@test "inventory: a group variable we do not follow, a host that is also a group: the real program" {
     printf 'all:\n  vars:\n    ansible_connection: ssh\n    ansible_port: 9\n  hosts:\n    px-testing:\n' >inv.yml
     vs_ansible playbook "$cfg" inv.yml
     assert_eq "$real_status" 4
@@ -212,7 +213,7 @@ fast() {
     assert_match "$stderr" "px-testing is a group name in the inventory"
 }
 
-@test "D4: a vault that sets ansible_connection (it outranks the inventory): the real program" {
+@test "inventory: a vault that sets ansible_connection (it outranks the inventory): the real program" {
     { ansible-vault view --vault-password-file "$pw" "$RANGE42_ANSIBLE_ROLES__DEVKITS_DIR/secrets/default_vault.yml"
       printf 'ansible_connection: ssh\nansible_port: 9\n'
     } | ansible-vault encrypt --vault-password-file "$pw" --output vault.yml - 2>/dev/null
@@ -223,7 +224,7 @@ fast() {
     assert_match "$stderr" "the vault sets ansible_"
 }
 
-@test "D4: what Ansible runs locally is still answered: INI host, local on all" {
+@test "inventory: what Ansible runs locally is still answered: INI host, local on all" {
     printf '[lab]\npx-testing ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n' >inv.ini
     fast playbook "$cfg" inv.ini
     r42_sim POST /_sim/reset >/dev/null

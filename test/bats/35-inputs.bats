@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # What the runner reads of its caller's inputs, and what it leaves to the
 # real program: files given as paths that are not regular files (a
 # process substitution, a named FIFO), stdin that is a device or a regular

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The four snapshot actions end to end through the fixture devkit scripts
 # with the shim: results, the simulator's snapshots, errors of both styles,
 # awkward names and descriptions, and one fall-back to real ansible.

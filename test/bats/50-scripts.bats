@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The script-level fast path: the devkit entry scripts answered natively.
 # Every case runs the fixture script twice on a fresh simulator: with the
 # script answered by the runner, and with RANGE42_PROXMOX_API_SCRIPTS=off

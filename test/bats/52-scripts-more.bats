@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# The script-level fast path for the scripts of issue 11: VM delete, the VM
-# state lists and *_all_vms, the container scripts and container snapshots,
-# and the slow path's own outcome in each case (already running, already
-# stopped, a task that fails, a missing guest), strict mode stopping where
-# the devkit stops, and repeated default snapshot names.
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The script-level fast path for the later scripts (docs/devkit-scripts.md
+# section 2): VM delete, the VM state lists and *_all_vms, the container
+# scripts and container snapshots, and the slow path's own outcome in each
+# case (already running, already stopped, a task that fails, a missing
+# guest), strict mode stopping where the devkit stops, and repeated default
+# snapshot names.
 #
 # compare_levels: the fixture script answered by the runner, and run itself
 # with RANGE42_PROXMOX_API_SCRIPTS=off (its ansible-playbook calls answered
@@ -233,7 +235,7 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
         r42_sim POST /_sim/reset >/dev/null
         eval "$PAUSE_104"
         r42_run shim bash -c "$cmd"
-        assert_eq "$status:$output" "0:" "$cmd (the seed's rule: status 0)"
+        assert_eq "$status:$output" "0:" "$cmd (the batch rule: status 0)"
         assert_match "$stderr" "failed: Status code was 500" "$cmd"
         r42_sim POST /_sim/reset >/dev/null
         eval "$PAUSE_104"
@@ -255,7 +257,7 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
     assert_eq "$status" 2
     RANGE42_PROXMOX_API_STRICT=1 compare_levels "" 'printf "%s\n" 103 100 105 | proxmox_vm.vm_id.delete.to.jsons.sh'
     RANGE42_PROXMOX_API_STRICT=1 compare_levels "$PAUSE_104" 'echo px-testing | proxmox_vm.stop_all_vms.to.jsons.sh; printf "%s\n" 106 104 100 | proxmox_vm.vm_id.stop.to.jsons.sh'
-    # without strict mode the batch goes on (the seed's rule)
+    # without strict mode the batch goes on (the batch rule, docs/decision.md section 5)
     r42_run shim bash -c 'printf "%s\n" 104 999 106 | proxmox_vm.vm_id.stop_force.to.jsons.sh'
     assert_eq "$status" 0
     assert_eq "$(jq -r .vm_id <<<"$output" | tr '\n' ' ')" "104 106 "

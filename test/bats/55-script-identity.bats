@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Which devkit scripts are answered (issue 10, D3): only the versions we
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Which devkit scripts are answered (docs/decision.md section 6): only the versions we
 # reproduce, recognised by the digest of their text (comments and blank
 # lines aside), and only when the helpers they run through PATH are ours
 # too.  Anything else runs itself, with one trace line saying why.
@@ -27,7 +28,7 @@ script_traces() {
     grep -c 'r42intercept: .*proxmox_vm.vm_id.start.to.jsons.sh' <<<"$stderr" || true
 }
 
-@test "D3: a local copy with a guard after ACTION= runs itself: rc 3, VM untouched, one trace line" {
+@test "script identity: a local copy with a guard after ACTION= runs itself: rc 3, VM untouched, one trace line" {
     sed 's/^ACTION="vm_start"$/&\necho "maintenance freeze" >\&2; exit 3/' "$fixture" >"$start"
     chmod +x "$start"
     grep -q '^echo "maintenance freeze"' "$start"
@@ -42,7 +43,7 @@ script_traces() {
     assert_eq "$(r42_sim_log_count POST '/status/start$')" 0
 }
 
-@test "D3: a file that only records its stdin, named like the script and setting ACTION, runs itself" {
+@test "script identity: a file that only records its stdin, named like the script and setting ACTION, runs itself" {
     printf '#!/bin/bash\nACTION="vm_start"\ncat >"%s"\n' "$BATS_TEST_TMPDIR/recorded" >"$start"
     chmod +x "$start"
     r42_run shim bash -c "printf '101\n103\n' | $start"
@@ -53,7 +54,7 @@ script_traces() {
     assert_eq "$(sim_vm 103 status)" stopped
 }
 
-@test "D3: a copy whose comments, blank lines and trailing blanks differ is still answered" {
+@test "script identity: a copy whose comments, blank lines and trailing blanks differ is still answered" {
     { sed -n 1p "$fixture"
       printf '# a local note\n\n   # indented note\n'
       sed -n '2,$p' "$fixture" | sed 's/$/  /'
@@ -67,7 +68,7 @@ script_traces() {
     assert_eq "$(sim_vm 101 status)" running
 }
 
-@test "D3: a modified helper earlier in PATH makes the script run itself" {
+@test "script identity: a modified helper earlier in PATH makes the script run itself" {
     ln -s "$fixture" "$start"
     local helper=proxmox__inc.jsons.basic_vm_actions.to.jsons.sh
     mkdir -p "$BATS_TEST_TMPDIR/mine"
@@ -86,7 +87,7 @@ script_traces() {
     assert_eq "$output" rc=127
 }
 
-@test "D3: the fixture devkit is answered only under R42INTERCEPT_TEST_FIXTURE_DEVKIT=1" {
+@test "script identity: the fixture devkit is answered only under R42INTERCEPT_TEST_FIXTURE_DEVKIT=1" {
     ln -s "$fixture" "$start"
     R42INTERCEPT_TEST_FIXTURE_DEVKIT=0 r42_run shim bash -c "echo 101 | $start"
     assert_match "$stderr" "running the real proxmox_vm.vm_id.start.to.jsons.sh: $start is not a version of the devkit we know"

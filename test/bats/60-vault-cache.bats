@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # No Python on the way: ansible-vault view answered natively (compared with
 # Debian's ansible-vault), the probe verdict cached per burst, and a fast
 # devkit scenario that execs no Python at all (strace).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The fault matrix: each fault of the simulator (test/sim/faults.py) at each
 # phase of a call (the probe, the action's POST, the task poll, the status
 # read), with the outcome test/README.md's table gives; a POST is never sent

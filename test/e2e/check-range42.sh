@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/e2e/check-range42.sh: range42's own client scripts, unchanged, against the Proxmox
 # API simulator, each run twice: the slow path (real ansible) and the fast path
 # (libr42intercept.so preloaded, RANGE42_PROXMOX_API_STRICT=1). It owns only its work

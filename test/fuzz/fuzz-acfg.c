@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-acfg.c: libFuzzer target for the ansible.cfg reader (acfg.c).  The
  * input is the contents of the config file, read through
  * acfg_load_file() as ANSIBLE_CONFIG would name it, then asked the

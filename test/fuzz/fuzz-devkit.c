@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-devkit.c: libFuzzer target for the devkit's stdin lines
  * (devkit.c): the input is a script's stdin, turned into requests by
  * dk_requests() for a vm_id script and for the list script (node key),

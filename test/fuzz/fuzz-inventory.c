@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-inventory.c: libFuzzer target for the inventory reader
  * (inventory.c).  The input is the contents of an inventory file (YAML
  * or INI), written to a scratch file that inv_local_host() reads, and asked
- * for the devkit's node and for a name the seeds use in odd places. */
+ * for the devkit's node and for a name the corpus inputs use in odd places. */
 #include "fuzz.h"
 
 #include "inventory.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-jout.c: libFuzzer target for the JSON writer (jout.c).  The input
  * is read as a recipe for a JSON tree (types, raw double bytes, string
  * bytes, nesting); the tree is written in both styles and each output

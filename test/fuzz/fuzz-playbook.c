@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-playbook.c: libFuzzer target for the playbook parser (play.c) and
  * the YAML loading and typing under it (ydoc.c).  The input is a playbook
  * text.  Besides the sanitizers, it checks ydoc's contracts on every

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-vault.c: libFuzzer target for the vault (vault.c) and the YAML of
  * its plaintext (ydoc.c, vars.c), through vault_read_vars() as the runner
  * reads the devkit's vault.
  *
  * An input that starts with $ANSIBLE_VAULT is the vault file itself
- * (header, hex envelope, key derivation, HMAC; the seeds were made with
+ * (header, hex envelope, key derivation, HMAC; the corpus files were made with
  * ansible-vault encrypt).  Any other input is a plaintext: it is read as
  * a plain vars file, and also encrypted here (with OpenSSL, independently
  * of vault.c) into a vault that is then read; both readings must agree.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz.h: what the libFuzzer targets of test/fuzz/ share: a NUL-terminated
  * copy of the input (the runner's parsers always get one: util_read_file()
  * adds it), and scratch files in a private temporary directory for the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test/fuzz/make-corpus.sh: writes the seed corpus of the fuzz targets,
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test/fuzz/make-corpus.sh: writes the starting corpus of the fuzz targets,
 # test/fuzz/corpus/<target>/ (committed; run this again only to change it).
 # Everything is made up here: devkit-shaped playbooks, stdin lines,
 # ansible.cfg files, inventories, vars files, and vaults encrypted by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test/fuzz/run.sh: runs the libFuzzer targets of test/fuzz/ (built by
 # `make fuzz-build` into build-fuzz/) for a fixed time each, one after the
 # other, from their seed corpus test/fuzz/corpus/<target>/.

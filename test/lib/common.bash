@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shellcheck shell=bash
 # test/lib/common.bash: what every bats file shares (sourced with `load`).
 #
@@ -98,7 +99,7 @@ normalise_source() {
     sed 's/"source":"proxmox-api"/"source":"proxmox"/g'
 }
 
-# The devkit's inline playbook (SPEC 1) for ACTION with "key: value" vars.
+# The devkit's inline playbook (docs/decision.md section 1) for ACTION with "key: value" vars.
 devkit_playbook() {
     local action="$1" kv
     shift

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shellcheck shell=bash
 # test/lib/env.sh: throw-away test environment for r42intercept (sourced, never run).
 #

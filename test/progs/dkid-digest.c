@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dkid-digest: prints the digest of the normal form of each bash script
  * FILE (dknorm.c), or of stdin without FILE: how the tables of known
  * devkit versions are made (test/fixtures/devkit-digests.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* execer.c: calls one exec-family function or posix_spawn variant, for
  * the shim tests.  Usage: execer MODE PROGRAM [ARGS...]
  *   exec modes (execve execv execvp execvpe execl execlp execle execveat

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Against a checkout of the real range42 devkit (make check-range42; not in
 # CI, which has none): the table of known versions (fastpath/dkid_devkit.inc)
 # is the one its git history gives, and the runner recognises each of its
@@ -61,7 +62,7 @@ answered() {
     answered proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh 101
 }
 
-@test "each entry script of issue 11 of the real devkit is recognised and answered" {
+@test "each later entry script of the real devkit (delete, state lists, *_all_vms, containers) is recognised and answered" {
     answered proxmox_vm.list_running.to.jsons.sh px-testing
     answered proxmox_vm.list_stopped.to.jsons.sh px-testing
     answered proxmox_vm.list_paused.to.jsons.sh px-testing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """faults: per-request faults for the Proxmox VE API simulator (pvesim.py).
 
 pvesim asks this module, for every /api2 request it has read, whether a fault plan

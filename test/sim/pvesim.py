@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pvesim: a small Proxmox VE HTTPS API simulator for the r42intercept tests.
 
 It answers the few /api2/json calls that range42's Proxmox role and r42intercept's
@@ -321,7 +322,7 @@ SEED_VMS = (
     (107, "r42-template-debian", False, "", True),
 )
 
-# (name, running, tags, template): the seeded containers, ids from lxc_first_id() on.
+# (name, running, tags, template): seeded containers, ids from lxc_first_id() on.
 SEED_LXCS = (
     ("test-lxc-web", True, "r42;lab", False),
     ("test-lxc-db", False, "r42;lab", False),

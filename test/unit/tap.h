@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tap.h: a tiny TAP producer for the C unit tests.  Each check prints
  * "ok N - what" or "not ok N - what (file:line)"; tap_done() prints the
  * plan and returns the exit status (1 if anything failed). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-acfg.c: ansible.cfg parsing, the config file search, and the
  * stdout callback detection (acfg.c). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-cli.c: the ansible-playbook command lines we answer (cli.c). */
 #include "cli.h"
 #include "tap.h"

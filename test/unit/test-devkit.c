@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-devkit.c: the devkit's behaviour as devkit.c reproduces it: stdin
  * lines to request objects (jq's fromjson and defaults), jq -r values,
  * the playbook text, name filters and %b traces.  Expected values were
@@ -248,7 +249,7 @@ static void test_script_table(void) {
      "stop_all_vms runs itself (it stops at its own syntax error)");
 }
 
-/* The twelve actions of issue 11 are in the action table, with their
+/* The twelve container and delete actions are in the action table, with their
    timeouts. */
 static void test_actions(void) {
   static const struct {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-dkid.c: the normal form of a bash script (dknorm.c) and the
  * recognition of the devkit's scripts and helpers (dkid.c).  Run from the
  * project's top directory (it reads test/fixtures/devkit). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-inventory.c: would Ansible run the play on the host, locally
  * (inventory.c)?  YAML and INI inventories, host and group variables,
  * group names, host_vars/group_vars directories, plugin settings. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-jout.c: jout.c against what Python's json.dumps and jq 1.6 print
  * (expected texts taken from python3 3.11 and Debian's jq 1.6). */
 #include "jout.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-match.c: the shim's "is this exec ours?" decision (shim/match.c),
  * called directly, without LD_PRELOAD. */
 #include "match.h"

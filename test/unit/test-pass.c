@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-pass.c: the pass marker (shim/pass.c): its format, parsing, the
  * environment the runner hands back with. */
 #include "pass.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-play.c: the playbook parser (play.c) and YAML typing (ydoc.c) on
  * the devkit's exact shape and on shapes that must fall back. */
 #include "play.h"
@@ -5,7 +6,8 @@
 
 #include <stdlib.h>
 
-/* The devkit's inline playbook (SPEC 1), with EXTRA appended to vars. */
+/* The devkit's inline playbook (docs/decision.md section 1), EXTRA appended
+   to vars. */
 static char *devkit_playbook(const char *action, const char *extra) {
   return xasprintf("      - hosts: px-testing\n"
                    "        gather_facts: false\n"

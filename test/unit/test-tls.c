@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-tls.c: the certificate checks read from the environment (tls.c). */
 #include "tls.h"
 #include "tap.h"

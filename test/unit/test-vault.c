@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-vault.c: vault.c against vectors made by `ansible-vault encrypt`
  * (test/unit/data), and against wrong passwords, tampered and truncated
  * files, garbage, and password files/scripts.  Also checks that no error

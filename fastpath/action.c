@@ -133,15 +133,6 @@ const struct act_def *act_find(const char *name) {
   return NULL;
 }
 
-double act_timeout_cap(void) {
-  const char *v = getenv("RANGE42_PROXMOX_API_TASK_TIMEOUT");
-  if (!v || !*v)
-    return 0;
-  char *end;
-  double t = strtod(v, &end);
-  return (*end == '\0' && t > 0 && t < 86400) ? t : 0;
-}
-
 /* ---- checks ----------------------------------------------------------- */
 
 const char *act_call_value(const struct act_call *call, const char *var) {

@@ -100,8 +100,4 @@ const char *act_call_value(const struct act_call *call, const char *var);
 int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
             struct act_outcome *out) R42_WARN_UNUSED;
 
-/* The task-timeout cap from RANGE42_PROXMOX_API_TASK_TIMEOUT (seconds),
-   or 0 when unset or invalid. */
-double act_timeout_cap(void);
-
 #endif

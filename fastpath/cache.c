@@ -8,11 +8,13 @@
  * secret is in a name or a file.
  * Content: "r42intercept-probe 1 up|down EPOCH\n"; writes are atomic
  * (temp file + rename); anything unexpected is a miss, never an error.
- * Settings: RANGE42_PROXMOX_API_CACHE=off, RANGE42_PROXMOX_API_CACHE_TTL
- * (positive, default 30 s), RANGE42_PROXMOX_API_CACHE_NEG_TTL (default 5). */
+ * Settings (config.c): RANGE42_PROXMOX_API_CACHE=off,
+ * RANGE42_PROXMOX_API_CACHE_TTL (default 30 s),
+ * RANGE42_PROXMOX_API_CACHE_NEG_TTL (default 5). */
 #define _GNU_SOURCE
 #include "cache.h"
 
+#include "config.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -26,17 +28,6 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "r42intercept-probe 1"
-#define CACHE_TTL_UP 30
-#define CACHE_TTL_DOWN 5
-
-static long ttl_from_env(const char *name, long dflt) {
-  const char *v = getenv(name);
-  if (!v || !*v)
-    return dflt;
-  char *end;
-  long t = strtol(v, &end, 10);
-  return (*end == '\0' && t >= 0 && t <= 86400) ? t : dflt;
-}
 
 /* A directory we may use: ours, a directory, no group/other access. */
 static bool dir_is_private(const char *dir) {
@@ -51,8 +42,7 @@ const char *cache_dir(void) {
   if (state >= 0)
     return state ? path : NULL;
   state = 0;
-  const char *sw = getenv("RANGE42_PROXMOX_API_CACHE");
-  if (sw && strcmp(sw, "off") == 0)
+  if (!cfg_get()->cache)
     return NULL;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   int n = xdg && xdg[0] == '/'
@@ -115,9 +105,7 @@ enum cache_verdict cache_lookup(const struct creds *c) {
   bool up = strcmp(verdict, "up") == 0;
   if (!up && strcmp(verdict, "down") != 0)
     return CACHE_MISS;
-  long ttl =
-      up ? ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP)
-         : ttl_from_env("RANGE42_PROXMOX_API_CACHE_NEG_TTL", CACHE_TTL_DOWN);
+  long ttl = up ? cfg_get()->cache_ttl : cfg_get()->cache_neg_ttl;
   long long age = (long long)time(NULL) - when;
   if (age < 0 || age >= ttl)
     return CACHE_MISS;

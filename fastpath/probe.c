@@ -1,11 +1,12 @@
 /* probe.c: the fast-or-fall-back decision of SPEC 5.  Off by
- * RANGE42_PROXMOX_API_FORCE=off; otherwise one probe of the node's VM
+ * RANGE42_PROXMOX_API_FORCE=off (config.c); otherwise one probe of the node's VM
  * list must answer 200 within 2 s, its verdict cached for a few seconds
  * (cache.c) so a batch probes once.  Announcing the decision is the
  * caller's business. */
 #include "probe.h"
 
 #include "cache.h"
+#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,8 @@
 #define PROBE_TIMEOUT 2.0
 
 int probe_forced_off(struct msg_err *e) {
-  const char *v = getenv("RANGE42_PROXMOX_API_FORCE");
-  if (!v || !*v || strcmp(v, "auto") == 0)
-    return 0;
-  if (strcmp(v, "off") == 0)
-    return 1;
-  msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=%.32s is not auto or off", v);
-  return -1;
+  (void)e; /* an invalid value is said by config.c, and auto applies */
+  return cfg_get()->force == CFG_FORCE_OFF;
 }
 
 int probe_api(struct pve *pve, const char *node, cJSON **list,

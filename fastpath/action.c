@@ -512,9 +512,11 @@ int act_run(struct pve *pve, const struct act_call *call, const cJSON *list,
   const char *upid = cJSON_GetStringValue(
       cJSON_GetObjectItemCaseSensitive(reply.json, "data"));
   int rc = 0;
-  if (def->timeout > 0 && upid && wait_task(pve, call, upid, out) < 0)
-    rc = -1;
-  else if (!(out->result = result(pve, call, reply.json, out)))
+  if (def->timeout > 0 && upid) {
+    rc = wait_task(pve, call, upid, out) < 0 ? -1 : 0;
+    msg_profile("task wait (timeout %g s)", call->timeout);
+  }
+  if (rc == 0 && !(out->result = result(pve, call, reply.json, out)))
     rc = -1;
   pve_reply_clear(&reply);
   return rc;

@@ -264,7 +264,7 @@ R42_NORETURN static void refuse(const char *name, const char *why) {
 }
 
 void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
-  if (cfg_get()->force == CFG_FORCE_ON)
+  if (cfg_get()->force == CFG_FORCE_ON && !fb->chosen)
     refuse(fb->name, why);
   evl_fell_back(why, false);
   if (why)

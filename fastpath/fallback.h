@@ -21,6 +21,8 @@ struct fb {
   bool moved;       /* ...with read(): its offset is now at the end */
   off_t base;       /* the offset the reading started from */
   int kind;         /* its enum match_kind, handed back on fall-back */
+  bool chosen;      /* the user's setting hands it back (SCRIPTS=off):
+                       RANGE42_PROXMOX_API_FORCE=on lets it run */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in

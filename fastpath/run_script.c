@@ -874,6 +874,7 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
     return -1;
   }
   if (!cfg_get()->scripts) {
+    c->fb->chosen = true; /* its ansible calls are still answered */
     msg_err_set(e, "RANGE42_PROXMOX_API_SCRIPTS=off");
     return -1;
   }

@@ -83,7 +83,7 @@ fell back: the API probe failed less than a few seconds ago (cached verdict)"
 @test "the summary's counts are the log's" {
     local i
     for i in 0 1 2 0 1; do one_call "$i" >/dev/null 2>&1; done
-    printf '102\n999\n' | shim proxmox_vm.vm_id.start.to.jsons.sh >/dev/null 2>&1 || true
+    printf '101\n999\n' | shim proxmox_vm.vm_id.start.to.jsons.sh >/dev/null 2>&1 || true
     r42_sim POST /_sim/config '{"probe_fail": true}' >/dev/null
     devkit_playbook vm_list | PATH="$fakebin:$PATH" shim bash -c devkit_ansible_playbook >/dev/null 2>&1
     r42_run "$WRAPPER" --summary "$R42INTERCEPT_LOG" --json

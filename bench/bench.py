@@ -247,7 +247,7 @@ def bench_breakdown():
     totals = []
     for _ in range(max(RUNS, 7)):
         prep_reset()
-        env = env_with(LD_PRELOAD=SO, R42_INTERCEPT_PROFILE="1",
+        env = env_with(LD_PRELOAD=SO, R42INTERCEPT_PROFILE="1",
                        ANSIBLE_CONFIG=os.path.join(ENV["RANGE42_ANSIBLE_ROLES__DEVKITS_DIR"],
                                                    "ansible_no_skipped_json.cfg"))
         secs, out, err, rc = timed(ansible_playbook_cmd(), devkit_playbook("vm_start", {"vm_id": "101"}), env)
@@ -274,7 +274,7 @@ def bench_breakdown():
         say(f"| {name} | {statistics.median(phases[name]):.2f} ms |")
     say(f"| **whole call, end to end** | **{statistics.median(totals):.2f} ms** |")
     say()
-    say("Phases come from the runner's own clock (`R42_INTERCEPT_PROFILE=1`); each request line "
+    say("Phases come from the runner's own clock (`R42INTERCEPT_PROFILE=1`); each request line "
         "is the time since the previous mark, the first one including the TLS handshake.")
     say()
 

@@ -67,7 +67,8 @@ static bool on_off(const char *name) {
 
 /* A decimal number in [MIN, MAX] (MIN excluded when OPEN_MIN). */
 static double number(const char *name, double min, bool open_min, double max,
-                     double dflt, const char *accepted, const char *dflt_text) {
+                     double dflt, const char *accepted,
+                     const char *dflt_text) {
   const char *v = value(name);
   if (!v)
     return dflt;
@@ -100,18 +101,17 @@ static void read_all(struct cfg *c) {
                                   CFG_FORCE_AUTO, "auto, off, on");
   c->scripts = on_off("RANGE42_PROXMOX_API_SCRIPTS");
   c->strict = flag01("RANGE42_PROXMOX_API_STRICT");
-  c->task_timeout = number(
-      "RANGE42_PROXMOX_API_TASK_TIMEOUT", 0, true, 86400, 0,
-      "a number of seconds above 0, at most 86400", "each action's own");
+  c->task_timeout = number("RANGE42_PROXMOX_API_TASK_TIMEOUT", 0, true, 86400,
+                           0, "a number of seconds above 0, at most 86400",
+                           "each action's own");
   c->cache = on_off("RANGE42_PROXMOX_API_CACHE");
   c->cache_ttl = seconds("RANGE42_PROXMOX_API_CACHE_TTL", 30, "30");
   c->cache_neg_ttl = seconds("RANGE42_PROXMOX_API_CACHE_NEG_TTL", 5, "5");
   c->profile = flag01("R42INTERCEPT_PROFILE");
   c->fixture_devkit = flag01("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
   c->log = value("R42INTERCEPT_LOG");
-  c->cost_playbook =
-      number("R42INTERCEPT_COST_PLAYBOOK", 0, false, 3600, 2.0,
-             "a number of seconds, 0 to 3600", "2.0");
+  c->cost_playbook = number("R42INTERCEPT_COST_PLAYBOOK", 0, false, 3600, 2.0,
+                            "a number of seconds, 0 to 3600", "2.0");
   c->cost_vault = number("R42INTERCEPT_COST_VAULT", 0, false, 3600, 0.5,
                          "a number of seconds, 0 to 3600", "0.5");
 }

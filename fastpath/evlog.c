@@ -87,8 +87,11 @@ static void putf(struct line *l, const char *fmt, ...) {
 
 /* The length of the valid UTF-8 sequence at S (1-4), or 0. */
 static size_t utf8_len(const unsigned char *s) {
-  size_t n = s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3
-             : s[0] < 0xf5 ? 4 : 0;
+  size_t n = s[0] < 0xc2   ? 0
+             : s[0] < 0xe0 ? 2
+             : s[0] < 0xf0 ? 3
+             : s[0] < 0xf5 ? 4
+                           : 0;
   for (size_t k = 1; k < n; k++)
     if ((s[k] & 0xc0) != 0x80)
       return 0;
@@ -198,7 +201,8 @@ static void append(const char *outcome, int status, const char *why) {
 }
 
 static void at_exit(void) {
-  append("error", -1, "the runner stopped on an error (its stderr says which)");
+  append("error", -1,
+         "the runner stopped on an error (its stderr says which)");
 }
 
 void evl_begin(int kind, const char *program) {
@@ -212,8 +216,7 @@ void evl_begin(int kind, const char *program) {
   clock_gettime(CLOCK_REALTIME, &now);
   gmtime_r(&now.tv_sec, &tm);
   size_t n = strftime(ev.when, sizeof ev.when, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(ev.when + n, sizeof ev.when - n, ".%03ldZ",
-           now.tv_nsec / 1000000);
+  snprintf(ev.when + n, sizeof ev.when - n, ".%03ldZ", now.tv_nsec / 1000000);
   ev.level = level_of(kind);
   ev.program = program;
   atexit(at_exit);

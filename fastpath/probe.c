@@ -1,7 +1,7 @@
 /* probe.c: the fast-or-fall-back decision of SPEC 5.  Off by
- * RANGE42_PROXMOX_API_FORCE=off (config.c); otherwise one probe of the node's VM
- * list must answer 200 within 2 s, its verdict cached for a few seconds
- * (cache.c) so a batch probes once.  Announcing the decision is the
+ * RANGE42_PROXMOX_API_FORCE=off (config.c); otherwise one probe of the
+ * node's VM list must answer 200 within 2 s, its verdict cached for a few
+ * seconds (cache.c) so a batch probes once.  Announcing the decision is the
  * caller's business. */
 #include "probe.h"
 

@@ -90,16 +90,15 @@ static void add_line(struct sum *s, const char *line, size_t len) {
     s->answered_ms += ms;
     s->slow_s += slow_cost(rec, cfg_get());
     const char *action = str(rec, "action");
-    cleanup_free char *key = xasprintf(
-        "%s %s", str(rec, "level"), *action ? action : str(rec, "program"));
+    cleanup_free char *key = xasprintf("%s %s", str(rec, "level"),
+                                       *action ? action : str(rec, "program"));
     count(s->by_action, key);
   } else if (strcmp(outcome, "fell back") == 0 ||
              strcmp(outcome, "refused") == 0) {
     bool refused = outcome[0] == 'r';
     *(refused ? &s->refused : &s->fell_back) += 1;
-    cleanup_free char *key =
-        xasprintf("%s%s", refused ? "(FORCE=on, not run) " : "",
-                  str(rec, "reason"));
+    cleanup_free char *key = xasprintf(
+        "%s%s", refused ? "(FORCE=on, not run) " : "", str(rec, "reason"));
     count(s->by_reason, key);
   } else {
     s->errors++;

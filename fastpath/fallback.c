@@ -252,20 +252,9 @@ void fb_exec(struct fb *fb, const char *why) {
   fb_exec_from(fb, 0, why);
 }
 
-/* RANGE42_PROXMOX_API_FORCE=on: the call would fall back for WHY; says
-   so in one error line and ends it, the real program not run. */
-R42_NORETURN static void refuse(const char *name, const char *why) {
-  evl_fell_back(why, true);
-  msg_error("r42intercept: RANGE42_PROXMOX_API_FORCE=on and the fast path "
-            "cannot answer %s (%s): the real %s is not run, exit status %d",
-            name, why && *why ? why : "no reason given", name,
-            CFG_FORCE_STATUS);
-  exit(CFG_FORCE_STATUS);
-}
-
 void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
   if (cfg_get()->force == CFG_FORCE_ON && !fb->chosen)
-    refuse(fb->name, why);
+    hb_refuse(fb->name, why);
   evl_fell_back(why, false);
   if (why)
     msg_trace("r42intercept: running the real %s: %s", fb->name, why);

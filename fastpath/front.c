@@ -46,13 +46,8 @@ struct call {
    CFG_FORCE_STATUS. */
 R42_NORETURN static void hand_back(const struct call *c, const char *why) {
   evl_begin(c->kind, c->name);
-  if (cfg_get()->force == CFG_FORCE_ON) {
-    evl_fell_back(why, true);
-    msg_error("r42intercept: RANGE42_PROXMOX_API_FORCE=on and the fast path "
-              "cannot answer %s (%s): the real %s is not run, exit status %d",
-              c->name, why, c->name, CFG_FORCE_STATUS);
-    exit(CFG_FORCE_STATUS);
-  }
+  if (cfg_get()->force == CFG_FORCE_ON)
+    hb_refuse(c->name, why);
   evl_fell_back(why, false);
   if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
     msg_trace("r42intercept: running the real %s: %s", c->name, why);

@@ -31,7 +31,8 @@ RUNNER_SRC := $(filter-out fastpath/main.c fastpath/front.c,$(wildcard fastpath/
               shim/match.c shim/pass.c
 RUNNER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(RUNNER_SRC))
 FRONT_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,fastpath/front.c fastpath/msg.c \
-              fastpath/handback.c shim/match.c shim/pass.c)
+              fastpath/handback.c shim/match.c shim/pass.c fastpath/config.c \
+              fastpath/evlog.c)
 SHIM_SRC   := shim/hook.c shim/self.c shim/reroute.c shim/match.c shim/pass.c
 SHIM_HDR   := shim/match.h shim/scripts.def shim/pass.h shim/reroute.h shim/self.h
 UNIT_SRC   := $(wildcard test/unit/test-*.c)
@@ -145,7 +146,7 @@ PROGS := $(patsubst test/progs/%.c,$(BUILD)/progs/%,$(wildcard test/progs/*.c))
 # of a script's normal form; the test fixtures' digests are made at build
 # time into dkid_fixtures.inc, accepted only when the environment says
 # R42INTERCEPT_TEST_FIXTURE_DEVKIT=1 (test/lib/env.sh does).
-DKID_TOOL_OBJ := $(patsubst %,$(BUILD)/obj/fastpath/%.o,dknorm buf util msg)
+DKID_TOOL_OBJ := $(patsubst %,$(BUILD)/obj/fastpath/%.o,dknorm buf util msg config)
 $(BUILD)/progs/dkid-digest: test/progs/dkid-digest.c $(DKID_TOOL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(LDFLAGS) \

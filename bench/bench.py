@@ -304,7 +304,7 @@ def bench_breakdown():
         for i in range(runs + 1):  # the first round warms the probe cache and the keyring
             for k, (_, extra, how) in enumerate(BREAKDOWN_MODES):
                 prep_reset()
-                env = env_with(LD_PRELOAD=SO, R42_INTERCEPT_PROFILE="1", ANSIBLE_CONFIG=cfg, **extra)
+                env = env_with(LD_PRELOAD=SO, R42INTERCEPT_PROFILE="1", ANSIBLE_CONFIG=cfg, **extra)
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 secs, out, err, rc = timed(wrap[how] + ansible_playbook_cmd(), pb, env)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -375,7 +375,7 @@ def bench_breakdown():
     say("| instructions of the runner's process (callgrind, one call) | "
         + " | ".join(f"{v / 1e6:.1f} M" if v else "?" for v in instr) + " |")
     say()
-    say("Phases come from the runner's own clock (`R42_INTERCEPT_PROFILE=1`); each request line "
+    say("Phases come from the runner's own clock (`R42INTERCEPT_PROFILE=1`); each request line "
         "is the time since the previous mark, the first one including the TCP and TLS handshakes. "
         "The keyring columns run in a session keyring of the benchmark's own "
         "(`build/progs/keytool session`); \"no keyring\" runs with the keyring syscalls refused "
@@ -817,7 +817,7 @@ CLUSTER_MODES = [
 def cluster_run(script, extra, prep):
     prep()
     secs, out, err, rc = timed(["bash", "-c", script], b"",
-                               env_with(R42_INTERCEPT_PROFILE="1", **extra))
+                               env_with(R42INTERCEPT_PROFILE="1", **extra))
     if rc != 0:
         raise SystemExit(f"bench: real-cluster run failed ({extra}):\n"
                          f"{err.decode(errors='replace')[-3000:]}")

@@ -149,15 +149,6 @@ const struct act_def *act_find(const char *name) {
   return NULL;
 }
 
-double act_timeout_cap(void) {
-  const char *v = getenv("RANGE42_PROXMOX_API_TASK_TIMEOUT");
-  if (!v || !*v)
-    return 0;
-  char *end;
-  double t = strtod(v, &end);
-  return (*end == '\0' && t > 0 && t < 86400) ? t : 0;
-}
-
 /* ---- checks ----------------------------------------------------------- */
 
 const char *act_call_value(const struct act_call *call, const char *var) {
@@ -608,6 +599,7 @@ int act_poll(struct pve *pve, struct act_wait *w, struct act_outcome *out) {
   int rc = check_task(pve, w, out);
   if (rc == 2)
     return 1;
+  msg_profile("task wait (timeout %g s)", w->call->timeout);
   if (rc < 0) {
     out->requests = w->requests;
     profile_action(w);

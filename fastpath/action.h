@@ -136,8 +136,4 @@ void act_wait_clear(struct act_wait *w);
 /* Sleeps until util_now() reaches WHEN (no sleep when it has). */
 void act_sleep_until(double when);
 
-/* The task-timeout cap from RANGE42_PROXMOX_API_TASK_TIMEOUT (seconds),
-   or 0 when unset or invalid. */
-double act_timeout_cap(void);
-
 #endif

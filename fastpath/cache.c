@@ -9,11 +9,13 @@
  * secret is in a name or a file.
  * Content: "r42intercept-probe 1 up|down EPOCH\n"; writes are atomic
  * (temp file + rename); anything unexpected is a miss, never an error.
- * Settings: RANGE42_PROXMOX_API_CACHE=off, RANGE42_PROXMOX_API_CACHE_TTL
- * (positive, default 30 s), RANGE42_PROXMOX_API_CACHE_NEG_TTL (default 5). */
+ * Settings (config.c): RANGE42_PROXMOX_API_CACHE=off,
+ * RANGE42_PROXMOX_API_CACHE_TTL (default 30 s),
+ * RANGE42_PROXMOX_API_CACHE_NEG_TTL (default 5). */
 #define _GNU_SOURCE
 #include "cache.h"
 
+#include "config.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -27,26 +29,10 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "r42intercept-probe 1"
-#define CACHE_TTL_UP 30
-#define CACHE_TTL_DOWN 5
 
-static long ttl_from_env(const char *name, long dflt) {
-  const char *v = getenv(name);
-  if (!v || !*v)
-    return dflt;
-  char *end;
-  long t = strtol(v, &end, 10);
-  return (*end == '\0' && t >= 0 && t <= 86400) ? t : dflt;
-}
+bool cache_off(void) { return !cfg_get()->cache; }
 
-bool cache_off(void) {
-  const char *sw = getenv("RANGE42_PROXMOX_API_CACHE");
-  return sw && strcmp(sw, "off") == 0;
-}
-
-long cache_ttl(void) {
-  return ttl_from_env("RANGE42_PROXMOX_API_CACHE_TTL", CACHE_TTL_UP);
-}
+long cache_ttl(void) { return cfg_get()->cache_ttl; }
 
 /* A directory we may use: ours, a directory, no group/other access. */
 static bool dir_is_private(const char *dir) {
@@ -61,7 +47,7 @@ const char *cache_dir(void) {
   if (state >= 0)
     return state ? path : NULL;
   state = 0;
-  if (cache_off())
+  if (!cfg_get()->cache)
     return NULL;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   int n = xdg && xdg[0] == '/'
@@ -124,9 +110,7 @@ enum cache_verdict cache_lookup(const struct creds *c) {
   bool up = strcmp(verdict, "up") == 0;
   if (!up && strcmp(verdict, "down") != 0)
     return CACHE_MISS;
-  long ttl =
-      up ? cache_ttl()
-         : ttl_from_env("RANGE42_PROXMOX_API_CACHE_NEG_TTL", CACHE_TTL_DOWN);
+  long ttl = up ? cfg_get()->cache_ttl : cfg_get()->cache_neg_ttl;
   long long age = (long long)time(NULL) - when;
   if (age < 0 || age >= ttl)
     return CACHE_MISS;

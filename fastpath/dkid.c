@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "dkid.h"
 
+#include "config.h"
 #include "dknorm.h"
 
 #include <errno.h>
@@ -70,9 +71,8 @@ const char *const dkid_helpers[] = {
     NULL};
 
 size_t dkid_sets(const struct dkid_set **sets) {
-  const char *test = getenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
   *sets = all_sets;
-  return test && strcmp(test, "1") == 0 ? 2 : 1;
+  return cfg_get()->fixture_devkit ? 2 : 1;
 }
 
 /* The digest of the regular file PATH (read without blocking on a FIFO).

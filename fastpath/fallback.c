@@ -13,6 +13,8 @@
 #define _GNU_SOURCE
 #include "fallback.h"
 
+#include "config.h"
+#include "evlog.h"
 #include "handback.h"
 
 #include <errno.h>
@@ -252,6 +254,9 @@ void fb_exec(struct fb *fb, const char *why) {
 }
 
 void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
+  if (cfg_get()->force == CFG_FORCE_ON && !fb->chosen)
+    hb_refuse(fb->name, why);
+  evl_fell_back(why, false);
   if (why)
     msg_trace("r42intercept: running the real %s: %s", fb->name, why);
   if (restore_stdin(fb, skip) < 0)

@@ -22,6 +22,8 @@ struct fb {
   bool moved;       /* ...with read(): its offset is now at the end */
   off_t base;       /* the offset the reading started from */
   int kind;         /* its enum match_kind, handed back on fall-back */
+  bool chosen;      /* the user's setting hands it back (SCRIPTS=off):
+                       RANGE42_PROXMOX_API_FORCE=on lets it run */
 };
 
 /* Starts FB for the exec of PATH with ARGV; NAME names the program in
@@ -56,7 +58,9 @@ int fb_read_stdin(struct fb *fb, size_t max, bool from_start,
    preloaded hooks, with the pass marker that keeps the shim from sending
    it back (handback.h); a program without a #! line runs with /bin/sh, as
    execvp() runs it.  Does not return: if the exec fails, prints why and
-   exits 126 or 127 as a shell would. */
+   exits 126 or 127 as a shell would.  With RANGE42_PROXMOX_API_FORCE=on
+   it runs nothing: one error line, exit CFG_FORCE_STATUS (config.h).
+   Either way the call's event-log line is written (evlog.h). */
 R42_NORETURN void fb_exec(struct fb *fb, const char *why);
 
 /* fb_exec(), but the program's stdin starts SKIP bytes into what was read

@@ -12,6 +12,8 @@
  * (doctor.c, for `r42intercept doctor`). */
 #define _GNU_SOURCE
 #include "../shim/match.h"
+#include "config.h"
+#include "evlog.h"
 #include "handback.h"
 #include "msg.h"
 
@@ -41,9 +43,15 @@ struct call {
   const char *name; /* its name in traces */
 };
 
-/* Says WHY (a trace line, unless fd 2 is closed) and execs the real
-   program; exits 126 or 127 as a shell would when that fails. */
+/* Says WHY (a trace line, unless fd 2 is closed; the event log) and
+   execs the real program; exits 126 or 127 as a shell would when that
+   fails.  With RANGE42_PROXMOX_API_FORCE=on: an error line, and exit
+   CFG_FORCE_STATUS. */
 R42_NORETURN static void hand_back(const struct call *c, const char *why) {
+  evl_begin(c->kind, c->name);
+  if (cfg_get()->force == CFG_FORCE_ON)
+    hb_refuse(c->name, why);
+  evl_fell_back(why, false);
   if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
     msg_trace("r42intercept: running the real %s: %s", c->name, why);
   hb_exec(c->path, c->argv, c->kind);
@@ -115,6 +123,13 @@ int main(int argc, char **argv) {
            "(libcurl, libcjson, libsodium, libyaml, OpenSSL)\n",
            why);
     return 1;
+  }
+  if (argc >= 2 && strcmp(argv[1], "--summary") == 0) {
+    /* an event log's summary (the wrapper's --summary): the core's */
+    core_main_fn summary = load_core(argv[0], why, sizeof why);
+    if (!summary)
+      die("%s", why);
+    return summary(argc, argv);
   }
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK

@@ -2,11 +2,16 @@
 /* handback.c: the last step of every fall-back, shared by the runner's
  * front (front.c: fds closed, core not loadable) and its core (fallback.c):
  * the exec of the real program, with the pass marker that tells the shim
- * not to send it back to the runner.  libc only (the front links it). */
+ * not to send it back to the runner; or, under
+ * RANGE42_PROXMOX_API_FORCE=on, the refusal in its place.  libc only (the
+ * front links it). */
 #define _GNU_SOURCE
 #include "handback.h"
 
 #include "../shim/pass.h"
+#include "config.h"
+#include "evlog.h"
+#include "msg.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -43,4 +48,13 @@ int hb_exec(const char *path, char **argv, int kind) {
   free(env);
   errno = err;
   return -1;
+}
+
+void hb_refuse(const char *name, const char *why) {
+  evl_fell_back(why, true);
+  msg_error("r42intercept: RANGE42_PROXMOX_API_FORCE=on and the fast path "
+            "cannot answer %s (%s): the real %s is not run, exit status %d",
+            name, why && *why ? why : "no reason given", name,
+            CFG_FORCE_STATUS);
+  exit(CFG_FORCE_STATUS);
 }

@@ -12,4 +12,9 @@
    set. */
 int hb_exec(const char *path, char **argv, int kind);
 
+/* Under RANGE42_PROXMOX_API_FORCE=on, instead of the exec: logs the
+   refusal (evlog.h), says it in one error line naming NAME and WHY, and
+   exits CFG_FORCE_STATUS (config.h); the real program is not run. */
+__attribute__((noreturn)) void hb_refuse(const char *name, const char *why);
+
 #endif

@@ -6,6 +6,7 @@
 #include "job.h"
 
 #include "cache.h"
+#include "config.h"
 
 #include <stdlib.h>
 
@@ -42,7 +43,7 @@ int job_build(struct job *job, const struct vars *vault,
     job_clear(job);
     return -1;
   }
-  double cap = act_timeout_cap();
+  double wait = cfg_get()->task_timeout; /* replaces the action's own */
   job->call = (struct act_call){
       .def = def,
       .node = job->creds.node,
@@ -50,7 +51,7 @@ int job_build(struct job *job, const struct vars *vault,
       .vm_name = act_var(def, &job->vars, def->guest->name_var),
       .snap_name = act_var(def, &job->vars, def->guest->snap_name_var),
       .snap_desc = act_var(def, &job->vars, def->guest->snap_desc_var),
-      .timeout = cap > 0 && cap < def->timeout ? cap : def->timeout,
+      .timeout = wait > 0 && def->timeout > 0 ? wait : def->timeout,
   };
   if (act_check(&job->call, e) < 0) {
     job_clear(job);
@@ -84,6 +85,5 @@ void job_report_task(const struct job *job, const struct act_outcome *out) {
 }
 
 bool job_strict(void) {
-  const char *v = getenv("RANGE42_PROXMOX_API_STRICT");
-  return v && strcmp(v, "1") == 0;
+  return cfg_get()->strict;
 }

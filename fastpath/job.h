@@ -17,10 +17,10 @@ struct job {
 /* Builds JOB from the vault's variables VAULT and the include_role vars
    PLAY (which override them, as Ansible's precedence does): the
    credentials, the action named by proxmox_vm_action, its values, and the
-   task timeout (capped by RANGE42_PROXMOX_API_TASK_TIMEOUT).  Returns 0,
-   or -1 with E set when anything is missing or not ours (a vault setting
-   ansible_* variables, which outrank the inventory's).  Free with
-   job_clear(). */
+   task timeout (RANGE42_PROXMOX_API_TASK_TIMEOUT, when set, replaces
+   the action's own).  Returns 0, or -1 with E set when anything is
+   missing or not ours (a vault setting ansible_* variables, which outrank
+   the inventory's).  Free with job_clear(). */
 int job_build(struct job *job, const struct vars *vault,
               const struct vars *play, struct msg_err *e) R42_WARN_UNUSED;
 

@@ -6,11 +6,14 @@
  * It protects itself against core dumps, classifies the call again (the
  * same match_exec() as the shim) and hands it to the mode that answers it;
  * every mode falls back to the real program when it cannot answer
- * exactly.  `--doctor [ARGS]` runs the doctor (doctor.c) instead. */
+ * exactly.  `--doctor [ARGS]` runs the doctor (doctor.c), `--summary FILE`
+ * summarises an event log (summary.c). */
 #include "../shim/match.h"
 #include "doctor.h"
+#include "evlog.h"
 #include "msg.h"
 #include "run.h"
+#include "summary.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -29,6 +32,8 @@ int r42_runner_main(int argc, char **argv) {
       die("libsodium cannot be initialised");
     return doctor_main(argv + 2);
   }
+  if (argc >= 2 && strcmp(argv[1], "--summary") == 0)
+    return sum_main(argc, argv);
   if (argc < 4 || strcmp(argv[1], MATCH_RUNNER_MARK) != 0)
     die("usage: r42intercept-runner " MATCH_RUNNER_MARK
         " PROGRAM ARGV0 [ARGS...] (started by libr42intercept.so)");
@@ -41,6 +46,7 @@ int r42_runner_main(int argc, char **argv) {
   struct fb fb;
   fb_init(&fb, path, prog_argv, match_basename(prog_argv[prog]));
   fb.kind = kind;
+  evl_begin(kind, fb.name);
   int rc;
   switch (kind) {
   case MATCH_PLAYBOOK:
@@ -56,5 +62,6 @@ int r42_runner_main(int argc, char **argv) {
     fb_exec(&fb, "not a program r42intercept answers");
   }
   fb_clear(&fb);
+  evl_answered(rc);
   return rc;
 }

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "msg.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,12 +61,7 @@ static void emit(const char *prefix, const char *colour, const char *fmt,
 }
 
 bool msg_quiet(void) {
-  static int quiet = -1;
-  if (quiet < 0) {
-    const char *v = getenv("R42INTERCEPT_QUIET");
-    quiet = v && strcmp(v, "1") == 0;
-  }
-  return quiet;
+  return cfg_get()->quiet;
 }
 
 void msg_trace(const char *fmt, ...) {
@@ -108,12 +105,7 @@ void die_oom(void) {
 static double profile_last = -1;
 
 bool msg_profiling(void) {
-  static int enabled = -1;
-  if (enabled < 0) {
-    const char *v = getenv("R42_INTERCEPT_PROFILE");
-    enabled = v && strcmp(v, "1") == 0;
-  }
-  return enabled;
+  return cfg_get()->profile;
 }
 
 void msg_profile(const char *fmt, ...) {

@@ -29,7 +29,7 @@ void msg_pass(const char *fmt, ...) R42_PRINTF(1, 2);
 R42_NORETURN void die(const char *fmt, ...) R42_PRINTF(1, 2);
 R42_NORETURN void die_oom(void);
 
-/* With R42_INTERCEPT_PROFILE=1, prints "r42intercept: profile <phase>
+/* With R42INTERCEPT_PROFILE=1, prints "r42intercept: profile <phase>
    <ms since the previous mark> ms" to stderr (PHASE: printf format);
    otherwise does nothing.  The first mark only starts the clock. */
 void msg_profile(const char *fmt, ...) R42_PRINTF(1, 2);
@@ -37,7 +37,7 @@ void msg_profile(const char *fmt, ...) R42_PRINTF(1, 2);
 /* True when R42INTERCEPT_QUIET=1: trace lines are not printed. */
 bool msg_quiet(void);
 
-/* True when R42_INTERCEPT_PROFILE=1. */
+/* True when R42INTERCEPT_PROFILE=1. */
 bool msg_profiling(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "probe.h"
 
 #include "cache.h"
+#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,8 @@
 #define PROBE_TIMEOUT 2.0
 
 int probe_forced_off(struct msg_err *e) {
-  const char *v = getenv("RANGE42_PROXMOX_API_FORCE");
-  if (!v || !*v || strcmp(v, "auto") == 0)
-    return 0;
-  if (strcmp(v, "off") == 0)
-    return 1;
-  msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=%.32s is not auto or off", v);
-  return -1;
+  (void)e; /* an invalid value is said by config.c, and auto applies */
+  return cfg_get()->force == CFG_FORCE_OFF;
 }
 
 int probe_api(struct pve *pve, const char *node, cJSON **list,

@@ -12,6 +12,7 @@
 #include "pve.h"
 
 #include "buf.h"
+#include "evlog.h"
 #include "tls.h"
 
 #include <curl/curl.h>
@@ -219,6 +220,7 @@ int pve_request(struct pve *pve, const char *method, const char *path,
                 struct pve_reply *reply, struct msg_err *e) {
   memset(reply, 0, sizeof *reply);
   pve->requests++;
+  evl_request();
   buf_free(&pve->body);
   pve->reason[0] = pve->error[0] = '\0';
   pve->once = strcmp(method, "GET") != 0;

@@ -12,6 +12,7 @@
 #include "action.h"
 #include "cli.h"
 #include "doc.h"
+#include "evlog.h"
 #include "inventory.h"
 #include "job.h"
 #include "play.h"
@@ -268,6 +269,7 @@ int run_playbook(struct fb *fb, char **argv) {
     fb_exec(fb, e.text);
   }
   const struct act_call *call = &pb.job.call;
+  evl_action(call->def->name);
   msg_trace("r42intercept: fast path: %s%s%s on %s via the Proxmox API",
             call->def->name, call->vm_id ? " vm " : "",
             call->vm_id ? call->vm_id : "", call->node);
@@ -275,6 +277,9 @@ int run_playbook(struct fb *fb, char **argv) {
   start_doc(&pb, &d);
   struct act_outcome out;
   int failed = act_run(pb.pve, call, pb.list, &out) < 0;
+  evl_play(call->vm_id, failed            ? out.msg
+                        : out.task_msg[0] ? out.task_msg
+                                          : NULL);
   if (failed)
     job_report_failure(&pb.job, &out);
   else

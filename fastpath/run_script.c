@@ -20,7 +20,9 @@
 #include "../shim/match.h"
 #include "acfg.h"
 #include "batch.h"
+#include "config.h"
 #include "devkit.h"
+#include "evlog.h"
 #include "inventory.h"
 #include "job.h"
 #include "jout.h"
@@ -334,11 +336,14 @@ static enum line_rc run_action(struct sc *c, const cJSON *req,
   if (rc != LINE_DONE)
     return rc;
   struct act_outcome out;
+  evl_action(job.call.def->name);
   if (act_run(c->pve, &job.call, NULL, &out) == 0) {
+    evl_play(job.call.vm_id, out.task_msg[0] ? out.task_msg : NULL);
     job_report_task(&job, &out);
     jout_sort_keys(out.result);
     *result = out.result;
   } else {
+    evl_play(job.call.vm_id, out.msg);
     job_report_failure(&job, &out);
     rc = LINE_FAILED;
   }
@@ -952,8 +957,8 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
       msg_err_set(e, "RANGE42_PROXMOX_API_FORCE=off");
     return -1;
   }
-  const char *scripts = getenv("RANGE42_PROXMOX_API_SCRIPTS");
-  if (scripts && !strcmp(scripts, "off")) {
+  if (!cfg_get()->scripts) {
+    c->fb->chosen = true; /* its ansible calls are still answered */
     msg_err_set(e, "RANGE42_PROXMOX_API_SCRIPTS=off");
     return -1;
   }

@@ -11,6 +11,7 @@
 
 #include "acfg.h"
 #include "cli.h"
+#include "evlog.h"
 #include "vault.h"
 
 #include <errno.h>
@@ -129,6 +130,7 @@ int run_vault_view(struct fb *fb, char **argv) {
     buf_free(&out);
     fb_exec(fb, e.text);
   }
+  evl_action("view");
   rc = util_write_all(STDOUT_FILENO, out.data ? out.data : "", out.len) < 0;
   sodium_memzero(out.data, out.cap);
   buf_free(&out);

@@ -6,7 +6,10 @@
  * the exec hooks would (the library's constructor would do it one exec
  * later); any other COMMAND runs with the library preloaded, so its
  * children are.  `r42intercept doctor [ansible-playbook ARGS]` execs the
- * runner's doctor (fastpath/doctor.c).  libc only. */
+ * runner's doctor (fastpath/doctor.c).  With R42INTERCEPT_LOG=FILE set (and
+ * no -q), it waits for COMMAND and then prints on stderr the summary of the
+ * event-log lines the run added (the runner's --summary); `--summary FILE`
+ * prints a whole log's.  libc only. */
 #define _GNU_SOURCE
 #include "match.h"
 #include "pass.h"
@@ -16,12 +19,18 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef R42_LIB_PATH
 #define R42_LIB_PATH "/usr/lib/r42intercept/libr42intercept.so"
+#endif
+#ifndef R42_RUNNER_PATH
+#define R42_RUNNER_PATH "/usr/lib/r42intercept/r42intercept-runner"
 #endif
 #ifndef R42_VERSION
 #define R42_VERSION "unknown"
@@ -36,6 +45,7 @@ static void usage(FILE *to) {
   fprintf(to,
           "Usage: r42intercept [OPTION]... [--] COMMAND [ARG]...\n"
           "  or:  r42intercept doctor [ansible-playbook ARG...]\n"
+          "       r42intercept --summary FILE [--json]\n"
           "Run COMMAND with libr42intercept.so preloaded: range42's devkit "
           "scripts,\n"
           "ansible-playbook and ansible-vault view, whether COMMAND itself "
@@ -46,6 +56,9 @@ static void usage(FILE *to) {
           "\n"
           "  -q, --quiet    print no r42intercept trace lines "
           "(R42INTERCEPT_QUIET=1)\n"
+          "  --summary FILE print the summary of the event log FILE "
+          "(R42INTERCEPT_LOG)\n"
+          "  --json         with --summary: as one JSON document\n"
           "  -h, --help     print this help and exit\n"
           "  -V, --version  print the version and exit\n"
           "  --             end of options\n"
@@ -59,6 +72,8 @@ static void usage(FILE *to) {
           "failed, 126 if\n"
           "COMMAND was found but could not be run, 127 if it was not "
           "found.\n"
+          "With R42INTERCEPT_LOG=FILE set, the summary of the run is "
+          "printed on stderr\nat its end (not with -q).\n"
           "Library: %s\n",
           R42_LIB_PATH);
 }
@@ -147,19 +162,138 @@ static int preload(const char *lib) {
   return rc;
 }
 
+/* The runner (R42INTERCEPT_RUNNER, else the one built in). */
+static const char *runner(void) {
+  const char *r = getenv("R42INTERCEPT_RUNNER");
+  return r && *r ? r : R42_RUNNER_PATH;
+}
+
+/* Execs the runner's summary of the log FILE (from byte SINCE, when not
+   NULL; as JSON when JSON).  Returns only on failure. */
+static void exec_summary(const char *file, const char *since, int json) {
+  const char *argv[8];
+  int n = 0;
+  argv[n++] = runner();
+  argv[n++] = "--summary";
+  argv[n++] = file;
+  if (json)
+    argv[n++] = "--json";
+  if (since) {
+    argv[n++] = "--since";
+    argv[n++] = since;
+  }
+  argv[n] = NULL;
+  execv(argv[0], (char **)argv);
+  fprintf(stderr, "r42intercept: %s: %s\n", argv[0], strerror(errno));
+}
+
+/* Runs ARGV as r42intercept does (LD_PRELOAD, the runner for ours).
+   Returns only on failure: the exit status. */
+static int run(char **argv, int quiet) {
+  if (access(R42_LIB_PATH, R_OK) != 0) {
+    if (!quiet)
+      fprintf(stderr,
+              ":: TRACE :: \033[0;33mr42intercept: %s: %s; running %s as "
+              "is\033[0m\n",
+              R42_LIB_PATH, strerror(errno), argv[0]);
+  } else if (preload(R42_LIB_PATH) < 0) {
+    perror("r42intercept: setenv");
+    return EXIT_WRAPPER;
+  } else {
+    hand_to_runner(argv);
+  }
+  execvp(argv[0], argv);
+  int err = errno;
+  fprintf(stderr, "r42intercept: %s: %s\n", argv[0], strerror(err));
+  return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+/* The status of a waited-for child, as a shell reports it. */
+static int status_of(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int wait_for(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return EXIT_WRAPPER;
+  return status_of(st);
+}
+
+/* R42INTERCEPT_LOG, made absolute (COMMAND may change directory), or
+   NULL.  Caller frees. */
+static char *log_path(void) {
+  const char *log = getenv("R42INTERCEPT_LOG");
+  if (!log || !*log)
+    return NULL;
+  char *abs = NULL, *cwd = log[0] == '/' ? NULL : getcwd(NULL, 0);
+  if (log[0] == '/')
+    abs = strdup(log);
+  else if (cwd && asprintf(&abs, "%s/%s", cwd, log) < 0)
+    abs = NULL;
+  free(cwd);
+  if (abs && setenv("R42INTERCEPT_LOG", abs, 1) < 0) {
+    free(abs);
+    abs = NULL;
+  }
+  return abs;
+}
+
+/* Runs ARGV in a child, then prints on stderr the summary of what it
+   added to the log LOG.  Returns ARGV's status. */
+static int run_with_summary(char **argv, const char *log) {
+  struct stat st;
+  char since[32];
+  snprintf(since, sizeof since, "%lld",
+           stat(log, &st) == 0 ? (long long)st.st_size : 0LL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(run(argv, 0));
+  if (pid < 0) {
+    perror("r42intercept: fork");
+    return EXIT_WRAPPER;
+  }
+  /* as system(3): ^C and ^\ are the command's */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  int status = wait_for(pid);
+  fflush(stderr);
+  pid_t sum = fork();
+  if (sum == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    if (dup2(STDERR_FILENO, STDOUT_FILENO) >= 0)
+      exec_summary(log, since, 0);
+    _exit(EXIT_WRAPPER);
+  }
+  if (sum > 0)
+    wait_for(sum);
+  return status;
+}
+
 int main(int argc, char **argv) {
   static const struct option longs[] = {
       {"quiet", no_argument, NULL, 'q'},
+      {"summary", required_argument, NULL, 's'},
+      {"json", no_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
   };
-  int opt, quiet = 0;
+  int opt, quiet = 0, json = 0;
+  const char *summary = NULL;
   argv[0] = (char *)"r42intercept"; /* getopt's messages name it */
   while ((opt = getopt_long(argc, argv, "+qhV", longs, NULL)) != -1) {
     switch (opt) {
     case 'q':
       quiet = 1;
+      break;
+    case 's':
+      summary = optarg;
+      break;
+    case 'j':
+      json = 1;
       break;
     case 'h':
       usage(stdout);
@@ -172,7 +306,11 @@ int main(int argc, char **argv) {
       return EXIT_WRAPPER;
     }
   }
-  if (optind >= argc) {
+  if (summary && optind == argc) {
+    exec_summary(summary, NULL, json);
+    return EXIT_WRAPPER;
+  }
+  if (optind >= argc || summary || json) {
     usage(stderr);
     return EXIT_WRAPPER;
   }
@@ -187,20 +325,8 @@ int main(int argc, char **argv) {
     perror("r42intercept: setenv");
     return EXIT_WRAPPER;
   }
-  if (access(R42_LIB_PATH, R_OK) != 0) {
-    if (!quiet)
-      fprintf(stderr,
-              ":: TRACE :: \033[0;33mr42intercept: %s: %s; running %s as "
-              "is\033[0m\n",
-              R42_LIB_PATH, strerror(errno), argv[optind]);
-  } else if (preload(R42_LIB_PATH) < 0) {
-    perror("r42intercept: setenv");
-    return EXIT_WRAPPER;
-  } else {
-    hand_to_runner(argv + optind);
-  }
-  execvp(argv[optind], argv + optind);
-  int err = errno;
-  fprintf(stderr, "r42intercept: %s: %s\n", argv[optind], strerror(err));
-  return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+  char *log = quiet ? NULL : log_path();
+  if (log)
+    return run_with_summary(argv + optind, log);
+  return run(argv + optind, quiet);
 }

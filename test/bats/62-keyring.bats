@@ -38,7 +38,7 @@ ks() { "$KT" session "$ring" "$@"; }
 # One vm_list ansible-playbook call (stdin: playbook file $1, default the
 # test's), profiled, in this test's session keyring, with the library.
 call() {
-    ks env LD_PRELOAD="$R42_SO" R42_INTERCEPT_PROFILE=1 \
+    ks env LD_PRELOAD="$R42_SO" R42INTERCEPT_PROFILE=1 \
         bash -c devkit_ansible_playbook <"${1:-$BATS_TEST_TMPDIR/pb}"
 }
 
@@ -62,7 +62,7 @@ keys() { ks "$KT" list; }
     assert_eq "$(devkit_jq vm_list <<<"$output")" "$first" "the same VMs"
     assert_match "$first" '"vm_id":101' "a list of the VMs"
     # the script level reads the same vault through the same code
-    r42_run ks env LD_PRELOAD="$R42_SO" R42_INTERCEPT_PROFILE=1 \
+    r42_run ks env LD_PRELOAD="$R42_SO" R42INTERCEPT_PROFILE=1 \
         bash -c 'echo px-testing | proxmox_vm.list.to.jsons.sh'
     assert_eq "$status" 0
     assert_eq "$(vault_line "$stderr")" "profile vault (keyring)" "script level"
@@ -85,7 +85,7 @@ keys() { ks "$KT" list; }
     assert_eq "$(vault_line "$stderr")" "profile vault (keyring)" "new file, again"
     # the first vault with a second password file beside the right one
     printf 'another-password\n' >"$BATS_TEST_TMPDIR/pw2"
-    r42_run ks env LD_PRELOAD="$R42_SO" R42_INTERCEPT_PROFILE=1 \
+    r42_run ks env LD_PRELOAD="$R42_SO" R42INTERCEPT_PROFILE=1 \
         ANSIBLE_VAULT_PASSWORD_FILE="$BATS_TEST_TMPDIR/pw2" \
         bash -c devkit_ansible_playbook <"$BATS_TEST_TMPDIR/pb"
     assert_eq "$status" 0
@@ -108,7 +108,7 @@ keys() { ks "$KT" list; }
     ! grep -qE "$calls" "$BATS_TEST_TMPDIR/off" ||
         fail "keyring calls with the cache off: $(cat "$BATS_TEST_TMPDIR/off")"
     assert_eq "$(keys | wc -l)" 0 "no key with the cache off"
-    r42_run ks env LD_PRELOAD="$R42_SO" RANGE42_PROXMOX_API_CACHE=off R42_INTERCEPT_PROFILE=1 \
+    r42_run ks env LD_PRELOAD="$R42_SO" RANGE42_PROXMOX_API_CACHE=off R42INTERCEPT_PROFILE=1 \
         bash -c devkit_ansible_playbook <"$BATS_TEST_TMPDIR/pb"
     assert_eq "$(vault_line "$stderr")" "profile vault (PBKDF2, AES; keyring off)"
     # with the cache on, the same call searches and adds the key
@@ -181,7 +181,7 @@ keys() { ks "$KT" list; }
         assert_eq "$status" 0 "$err"
         assert_eq "$(devkit_jq vm_list <<<"$output")" "$want_out" "$err: the same VMs"
         assert_eq "$stderr" "$want_err" "$err: the same trace lines, nothing more"
-        r42_run ks "$KT" deny "$err" env LD_PRELOAD="$R42_SO" R42_INTERCEPT_PROFILE=1 \
+        r42_run ks "$KT" deny "$err" env LD_PRELOAD="$R42_SO" R42INTERCEPT_PROFILE=1 \
             bash -c devkit_ansible_playbook <"$BATS_TEST_TMPDIR/pb"
         assert_eq "$status" 0 "$err"
         assert_eq "$(grep -c keyring <<<"$stderr")" 1 "$err: one profile line says it"

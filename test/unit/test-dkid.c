@@ -3,6 +3,7 @@
  * recognition of the devkit's scripts and helpers (dkid.c).  Run from the
  * project's top directory (it reads test/fixtures/devkit). */
 #define _GNU_SOURCE
+#include "config.h"
 #include "devkit.h"
 #include "dkid.h"
 #include "dknorm.h"
@@ -155,6 +156,7 @@ static void test_tables(void) {
       "proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh",
       NULL};
   setenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT", "1", 1);
+  cfg_reload(); /* settings are read once per call */
   const struct dkid_set *sets;
   size_t n = dkid_sets(&sets);
   ok(n == 2, "two sets in force under R42INTERCEPT_TEST_FIXTURE_DEVKIT=1");
@@ -179,6 +181,7 @@ static void test_tables(void) {
        sets[s].label, missing, bad_hex);
   }
   unsetenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
+  cfg_reload(); /* settings are read once per call */
   ok(dkid_sets(&sets) == 1, "only the devkit's set otherwise");
 }
 
@@ -217,6 +220,7 @@ static void test_check(void) {
   const char *fixtures = "test/fixtures/devkit";
   const struct dkid_set *sets;
   setenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT", "1", 1);
+  cfg_reload(); /* settings are read once per call */
   dkid_sets(&sets);
   for (size_t i = 0; i < sets[1].n; i++) {
     char *from = xasprintf("%s/%s", fixtures, sets[1].v[i].name);
@@ -230,8 +234,10 @@ static void test_check(void) {
   setenv("PATH", path, 1);
   ok(check(start) == 0, "the fixture devkit is known, helpers included");
   unsetenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
+  cfg_reload(); /* settings are read once per call */
   ok(check(start) < 0, "...only under R42INTERCEPT_TEST_FIXTURE_DEVKIT=1");
   setenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT", "1", 1);
+  cfg_reload(); /* settings are read once per call */
   setenv("BASH_FUNC_proxmox__inc.warmup_checks.sh%%", "() { :; }", 1);
   ok(check(start) < 0, "an exported function named like a helper");
   unsetenv("BASH_FUNC_proxmox__inc.warmup_checks.sh%%");
@@ -260,6 +266,7 @@ static void test_check(void) {
   free(lib);
   free(h);
   unsetenv("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
+  cfg_reload(); /* settings are read once per call */
   char *cmd = xasprintf("rm -r '%s'", kit);
   if (system(cmd) != 0)
     ok(0, "rm");

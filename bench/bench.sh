@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/bench.sh (make bench): runs bench/bench.py twice, each against a
 # 20-VM simulator and a test devkit of its own: first the real-cluster
 # profile (the simulator behind a 20 ms round-trip proxy, Proxmox-like task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* batch.c: the lines of one script call (a devkit script given several
  * VMs, a *_all_vms script) with up to N Proxmox tasks in flight, as
  * Proxmox runs its own bulk actions with max_workers workers.  Lines are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* batch.h: several lines of one script call with their Proxmox tasks
    running at once (see batch.c). */
 #ifndef R42_BATCH_H

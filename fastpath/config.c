@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.c: owns the runner's own settings.  Every environment variable
  * that changes what the runner does (but those of Ansible and the devkit,
  * which their own modules read as Ansible and the devkit do) is read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.h: the runner's own settings, from the environment (config.c). */
 #ifndef R42_CONFIG_H
 #define R42_CONFIG_H

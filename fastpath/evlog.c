@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* evlog.c: owns the event log, R42INTERCEPT_LOG=FILE.  Each runner call
  * appends one JSON line: when it started (ISO 8601 UTC), its level
  * (script, playbook, vault), program, action, the VMs its role calls were

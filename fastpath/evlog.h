@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* evlog.h: the event log, one JSON line per runner call (evlog.c). */
 #ifndef R42_EVLOG_H
 #define R42_EVLOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keyring.c: keeps the plaintext of a vault, once decrypted, in the
  * kernel's session keyring, so that the next calls of a burst skip the
  * vault's key derivation (PBKDF2, 10000 rounds).  One "user" key per vault

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keyring.h: vault plaintexts kept in the kernel's session keyring between
    calls (see keyring.c). */
 #ifndef R42_KEYRING_H

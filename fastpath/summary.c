@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* summary.c: reads an event log (evlog.c) and says what it holds: calls
  * answered per level and action, fall-backs (and FORCE=on refusals)
  * grouped by reason, per-VM errors, the wall time spent in the runner,

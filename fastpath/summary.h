@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* summary.h: the event log's summary (summary.c). */
 #ifndef R42_SUMMARY_H
 #define R42_SUMMARY_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The vault's plaintext kept in the session keyring between calls
 # (fastpath/keyring.c): a second call does not run PBKDF2, a changed vault
 # or password misses, RANGE42_PROXMOX_API_CACHE=off makes no keyring call,

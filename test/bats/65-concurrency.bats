@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Concurrent tasks within a batch (issue 12): a script call given several
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Concurrent tasks within a batch (docs/tasks.md): a script call given several
 # VMs keeps up to N Proxmox tasks in flight (N: the cluster's max_workers,
 # 4 when not set; RANGE42_PROXMOX_API_PARALLEL overrides it; strict mode
 # one at a time), starts them in input order, never two on one guest, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The event log (R42INTERCEPT_LOG, fastpath/evlog.c) and its summary
 # (r42intercept --summary, fastpath/summary.c): one JSON line per runner
 # call, whole even when calls run at once; the summary counts what the log

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The runner's settings (fastpath/config.c): every invalid value is said in
 # one trace line naming the variable and what it accepts, and the default
 # applies; RANGE42_PROXMOX_API_TASK_TIMEOUT sets the task wait either way;

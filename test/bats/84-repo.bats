@@ -15,7 +15,7 @@ repo_grep() {
 
 @test "repository: no reference to an outside spec, issue or defect number" {
     # the words are split so that this file does not match itself
-    local spec="SP""EC" issue="issues\\? #\\?[0-9]" seed="the se""ed" number="#1[0-9]\\b"
+    local spec="\\bSP""EC\\b" issue="issues\\? #\\?[0-9]" seed="the se""ed" number="#1[0-9]\\b"
     run repo_grep -e "$spec" -e "$issue" -e "$seed" -e "$number"
     assert_eq "$output" "" "references to documents outside the repository"
     run repo_grep -E -e '(^|[ (,])D[0-9]{1,2}([:, )]|$)'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keytool.c: the kernel keyring, for the keyring tests (62-keyring.bats).
  * Never prints a key's payload.  Usage:
  *   keytool session NAME CMD [ARGS...]  joins (or starts) the session

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A delaying TCP proxy for the simulator: network latency on loopback.
 
     python3 test/sim/latency.py --target 127.0.0.1:PORT --rtt-ms 20 \\

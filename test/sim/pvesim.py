@@ -27,7 +27,7 @@ Command line
 --vms N     number of seeded VMs (default 8).
 --lxcs N    number of seeded containers (default 5).
 --task-duration SECONDS  default task run time (default 0).
---task-durations SPEC    run time per kind of task (the task_durations knob's default):
+--task-durations KINDS   run time per kind of task (the task_durations knob's default):
             "pve" (times close to a real Proxmox VE host, see Tasks), or
             KIND=SECONDS,... (kinds: start shutdown stop suspend resume snapshot
             rollback delsnapshot destroy create), or both ("pve,start=2").

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Self-test of the delaying proxy (test/sim/latency.py).
 
 Run from the repository root:  python3 -m unittest test/sim/test_latency.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-config.c: the runner's settings (config.c): defaults, valid values,
  * invalid values falling back to the default, the deprecated prefix. */
 #include "config.h"

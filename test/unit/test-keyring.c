@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-keyring.c: keyring.c in a session keyring of its own (an anonymous
  * one, joined first): a kept plaintext comes back for the same vault
  * bytes, passwords and id settings and for nothing else; the cache switch

@@ -609,15 +609,14 @@ int tout_load(struct tout *t, const char *role_dir, const char *role_name,
   t->action = xstrdup(action);
   cleanup_free char *main_path = xasprintf("%s/tasks/main.yml", role_dir);
   cleanup_ydoc struct ydoc_node *doc = load_yaml(main_path, e);
-  if (!doc || load_main(t, doc, e) < 0)
-    goto fail;
-  cleanup_free char *inc = xasprintf("%s/tasks/%s", role_dir, t->include);
-  if (load_include(t, inc, e) < 0)
-    goto fail;
-  return 0;
-fail:
-  tout_clear(t);
-  return -1;
+  int rc = doc ? load_main(t, doc, e) : -1;
+  if (rc == 0) {
+    cleanup_free char *inc = xasprintf("%s/tasks/%s", role_dir, t->include);
+    rc = load_include(t, inc, e);
+  }
+  if (rc < 0)
+    tout_clear(t);
+  return rc;
 }
 
 void tout_clear(struct tout *t) {

@@ -165,10 +165,10 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
   return 0;
 }
 
-/* With --text: the kinds whose text is one role call per stdin line. */
+/* With --text: every kind but the ids list (whose --text goes to
+   list_running, and jq then fails on ansible's text). */
 static int text_kind(const struct sc *c, struct msg_err *e) {
-  enum dk_kind k = c->s->kind;
-  if (c->text && k != DK_PER_ID && k != DK_LIST && k != DK_SNAP_LIST) {
+  if (c->text && c->s->kind == DK_IDS) {
     msg_err_set(e, "--text");
     return -1;
   }
@@ -671,7 +671,8 @@ static enum line_rc finish_line(struct sc *c, cJSON *line, struct msg_err *e) {
     cleanup_free char *text = jq_text(line);
     dk_trace(text);
   }
-  enum line_rc rc = act_and_print(c, line, c->s->action, e);
+  enum line_rc rc = c->text ? act_text(c, line, c->s->action, e)
+                            : act_and_print(c, line, c->s->action, e);
   cJSON_Delete(line);
   return rc;
 }
@@ -851,7 +852,9 @@ static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
 
 static enum line_rc run_line(struct sc *c, const cJSON *req,
                              struct msg_err *e) {
-  if (c->text) /* PER_ID, LIST, SNAP_LIST: one role call per line */
+  bool one_call = c->s->kind == DK_PER_ID || c->s->kind == DK_LIST ||
+                  c->s->kind == DK_SNAP_LIST;
+  if (c->text && one_call) /* the role's text for the line itself */
     return act_text(c, req, c->s->action, e);
   switch (c->s->kind) {
   case DK_LIST:
@@ -922,6 +925,18 @@ static int all_requests(struct sc *c, const struct buf *ids,
   return 0;
 }
 
+/* The word of the devkit's --text pass line for ACTION's *_all_vms. */
+static const char *all_verb(const char *action) {
+  static const char *const verbs[][2] = {{"vm_start", "starting"},
+                                         {"vm_stop_force", "stopping"},
+                                         {"vm_pause", "pausing"},
+                                         {"vm_resume", "resume"}};
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (!strcmp(verbs[i][0], action))
+      return verbs[i][1];
+  return action;
+}
+
 /* DK_ALL: the action on every VM of the state list, one after the other,
    each task waited for (the script's sleep between VMs is not kept).
    Returns the exit status. */
@@ -945,7 +960,15 @@ static int run_all(struct sc *c) {
       cleanup_free char *pass = xasprintf(" :: %s", text);
       dk_pass(pass);
     }
-    enum line_rc rc = act_and_print(c, reqs[i].obj, c->s->action, &e);
+    enum line_rc rc = c->text
+                          ? act_text(c, reqs[i].obj, c->s->action, &e)
+                          : act_and_print(c, reqs[i].obj, c->s->action, &e);
+    if (c->text && (rc == LINE_DONE || !c->strict)) { /* after each VM */
+      cleanup_free char *id = field(reqs[i].obj, "vm_id");
+      cleanup_free char *pass =
+          xasprintf("%s :: %s", all_verb(c->s->action), id ? id : "");
+      dk_pass(pass);
+    }
     if (rc == LINE_UNSURE) /* checked above: cannot happen */
       msg_trace("r42intercept: vm %zu of the list not answered: %s", i + 1,
                 e.text);

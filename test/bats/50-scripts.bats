@@ -114,7 +114,7 @@ snap() { # VM NAME: a snapshot made directly through the API
 
 @test "fall-backs: help, --text, unknown arguments, FORCE=off, a failing probe" {
     for cmd in 'proxmox_vm.vm_id.start.to.jsons.sh -h </dev/null' \
-               'echo 105 | proxmox_vm.vm_id.delete.to.jsons.sh --text' \
+               'echo px-testing | proxmox_vm.list_running_and_extract_vm_id.to.text.sh --text' \
                'echo 101 | proxmox_vm.vm_id.start.to.jsons.sh -x' \
                'echo px-testing | proxmox_vm.list.to.jsons.sh a b'; do
         r42_run shim bash -c "$cmd"

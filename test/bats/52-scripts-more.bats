@@ -281,7 +281,7 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
 
 @test "--text of the scripts not answered in text, -h and wrong arguments run the real scripts" {
     # (one --text only: the real script then runs real ansible)
-    for cmd in 'echo 203 | proxmox_lxc.vm_id.delete.to.jsons.sh --text' \
+    for cmd in 'echo px-testing | proxmox_vm.list_running_and_extract_vm_id.to.text.sh --text' \
                'proxmox_lxc.vm_id.resume.to.jsons.sh -h </dev/null' \
                'proxmox_vm.vm_id.delete.to.jsons.sh -h </dev/null' \
                'echo px-testing | proxmox_vm.list_running.to.jsons.sh -x' \
@@ -304,6 +304,7 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
         echo 106 | proxmox_vm.vm_id.pause.to.jsons.sh --text
         echo 104 | proxmox_vm.vm_id.resume.to.jsons.sh --text
         echo 100 | proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh --text'
+    assert_eq "$(sim_vm 104 qmpstatus)/$(sim_vm 106 qmpstatus)/$(sim_vm 103 status)" "running/paused/running"
     [[ "$output" == *"included: $ANSIBLE_ROLES_PATH/range42-ansible_roles-proxmox_controller/tasks/vm_list.yml for px-testing"* ]] ||
         fail "no include line: $output"
     [[ "$output" == *"ok: [px-testing] => (item={'vmid': 100, "* ]] || fail "no loop item: $output"
@@ -314,7 +315,22 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
         echo 201 | proxmox_lxc.vm_id.stop.to.jsons.sh --text
         echo 202 | proxmox_lxc.vm_id.stop_force.to.jsons.sh --text
         echo 200 | proxmox_snapshot_lxc.vm_id.list_snapshot.to.jsons.sh --text'
-    assert_eq "$(sim_vm 104 qmpstatus)/$(sim_vm 106 qmpstatus)/$(sim_vm 103 status)" "running/paused/running"
+}
+
+@test "--text: delete, snapshot create/revert/delete and *_all_vms, as the fixture scripts with real ansible print them" {
+    compare_real "$SNAPS" 'echo 105 | proxmox_vm.vm_id.delete.to.jsons.sh --text
+        echo 203 | proxmox_lxc.vm_id.delete.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\",\"vm_snapshot_description\":\"d\"}" | proxmox_snapshot_vm.vm_id.create_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\"}" | proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\"}" | proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":201,\"lxc_snapshot_name\":\"given\",\"lxc_snapshot_description\":\"d\"}" | proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh --text
+        echo 200 | proxmox_snapshot_lxc.vm_id.revert_snapshot.to.jsons.sh --text
+        echo 200 | proxmox_snapshot_lxc.vm_id.delete_snapshot.to.jsons.sh --text'
+    assert_eq "$(r42_sim GET /_sim/state | jq -c '[.vms["105"], .lxcs["203"], (.vms["101"].snapshots | map(.name)), (.lxcs["200"].snapshots | map(.name))]')" '[null,null,[],["s1"]]'
+    compare_real "$PAUSE_104" 'proxmox_vm.start_all_vms.to.jsons.sh --text </dev/null
+        proxmox_vm.resume_all_vms.to.jsons.sh --text </dev/null
+        proxmox_vm.pause_all_vms.to.jsons.sh --text </dev/null
+        proxmox_vm.stop_force_all_vms.to.jsons.sh --text </dev/null'
 }
 
 @test "--text: a request Proxmox fails (start of a running container): ansible's fatal line and recap" {

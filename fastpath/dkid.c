@@ -41,8 +41,7 @@ static const struct dkid_set all_sets[] = {
 
 /* What the entry scripts run through PATH on the paths the runner
    answers (JSON and --text output): other entry scripts (rows of
-   shim/scripts.def), then helpers (test/fixtures/devkit-digests.sh's HELPERS).
- */
+   shim/scripts.def), then helpers (devkit-digests.sh's HELPERS). */
 const char *const dkid_helpers[] = {
     "proxmox_vm.list.to.jsons.sh",
     "proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh",

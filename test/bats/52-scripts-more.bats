@@ -327,10 +327,11 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
         echo 200 | proxmox_snapshot_lxc.vm_id.revert_snapshot.to.jsons.sh --text
         echo 200 | proxmox_snapshot_lxc.vm_id.delete_snapshot.to.jsons.sh --text'
     assert_eq "$(r42_sim GET /_sim/state | jq -c '[.vms["105"], .lxcs["203"], (.vms["101"].snapshots | map(.name)), (.lxcs["200"].snapshots | map(.name))]')" '[null,null,[],["s1"]]'
-    compare_real "$PAUSE_104" 'proxmox_vm.start_all_vms.to.jsons.sh --text </dev/null
-        proxmox_vm.resume_all_vms.to.jsons.sh --text </dev/null
-        proxmox_vm.pause_all_vms.to.jsons.sh --text </dev/null
-        proxmox_vm.stop_force_all_vms.to.jsons.sh --text </dev/null'
+    compare_real "$PAUSE_104" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh --text
+        echo px-testing | proxmox_vm.resume_all_vms.to.jsons.sh --text
+        echo 100 | proxmox_vm.pause_all_vms.to.jsons.sh --text
+        echo px-testing | proxmox_vm.stop_force_all_vms.to.jsons.sh --text'
+    [[ "$stderr" == *":: PASS    :: "*"stopping :: 100"* ]] || fail "no pass line: $stderr"
 }
 
 @test "--text: a request Proxmox fails (start of a running container): ansible's fatal line and recap" {

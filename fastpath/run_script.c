@@ -418,14 +418,14 @@ static enum line_rc prepare(struct sc *c, const cJSON *req, const char *action,
    the devkit's playbook, after the devkit's trace of the line. */
 static enum line_rc act_text(struct sc *c, const cJSON *req,
                              const char *action, struct msg_err *e) {
-  cleanup_free char *line = jq_text(req);
-  cleanup_free char *trace = xasprintf(":: GET JSON FROM STDIN - %s", line);
-  dk_trace(trace);
   struct job job;
   struct play play;
   enum line_rc rc = prepare_play(c, req, action, &job, &play, e);
-  if (rc != LINE_DONE)
+  if (rc != LINE_DONE) /* the real script from here: it traces the line */
     return rc;
+  cleanup_free char *line = jq_text(req);
+  cleanup_free char *trace = xasprintf(":: GET JSON FROM STDIN - %s", line);
+  dk_trace(trace);
   struct vars vars = {0};
   vars_merge(&vars, &c->vault);
   vars_merge(&vars, &play.vars);

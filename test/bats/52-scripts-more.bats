@@ -329,9 +329,10 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
     assert_eq "$(r42_sim GET /_sim/state | jq -c '[.vms["105"], .lxcs["203"], (.vms["101"].snapshots | map(.name)), (.lxcs["200"].snapshots | map(.name))]')" '[null,null,[],["s1"]]'
     compare_real "$PAUSE_104" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh --text
         echo px-testing | proxmox_vm.resume_all_vms.to.jsons.sh --text
-        echo 100 | proxmox_vm.pause_all_vms.to.jsons.sh --text
         echo px-testing | proxmox_vm.stop_force_all_vms.to.jsons.sh --text'
     [[ "$stderr" == *":: PASS    :: "*"stopping :: 100"* ]] || fail "no pass line: $stderr"
+    # (pause_all reads stdin first: a piped stdin leaves its list nothing,
+    # and it runs itself, in JSON mode too; its terminal case is above)
 }
 
 @test "--text: a request Proxmox fails (start of a running container): ansible's fatal line and recap" {

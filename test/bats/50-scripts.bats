@@ -123,6 +123,8 @@ snap() { # VM NAME: a snapshot made directly through the API
     RANGE42_PROXMOX_API_FORCE=off r42_run shim bash -c 'echo 101 | proxmox_vm.vm_id.start.to.jsons.sh'
     assert_match "$stderr" "running the real proxmox_vm.vm_id.start.to.jsons.sh: RANGE42_PROXMOX_API_FORCE=off"
     assert_match "$output" '"source":"proxmox","vm_id":"101"'
+    # (the --text case above ran list_running in text: its good probe is cached)
+    rm -rf "$XDG_RUNTIME_DIR"/r42intercept
     r42_sim POST /_sim/config '{"probe_fail": true}' >/dev/null
     r42_run shim bash -c 'echo 103 | proxmox_vm.vm_id.start.to.jsons.sh'
     assert_match "$stderr" "running the real proxmox_vm.vm_id.start.to.jsons.sh: API probe answered HTTP 503"

@@ -42,8 +42,8 @@ static const struct dkid_set all_sets[] = {
 };
 
 /* What the entry scripts run through PATH on the paths the runner
-   answers (JSON output): other entry scripts (rows of shim/scripts.def),
-   then helpers (test/fixtures/devkit-digests.sh's HELPERS). */
+   answers (JSON and --text output): other entry scripts (rows of
+   shim/scripts.def), then helpers (devkit-digests.sh's HELPERS). */
 const char *const dkid_helpers[] = {
     "proxmox_vm.list.to.jsons.sh",
     "proxmox_vm.vm_id.list_vm_and_extract_vm_name.to.jsons.sh",
@@ -59,6 +59,7 @@ const char *const dkid_helpers[] = {
     "proxmox__inc.warmup_checks_stdin.sh",
     "proxmox__inc.basic_vm_actions_warmup_checks.to.sh",
     "proxmox__inc.jsons.basic_vm_actions.to.jsons.sh",
+    "proxmox__inc.jsons.basic_vm_actions.to.text.sh",
     "devkit_proxmox.STDIN.stdin_or_jsons.to.jsons.sh",
     "devkit_ansible.get_proxmox_node.to.jsons.sh",
     "devkit_transform.jsons.remove_key.to.jsons.sh",

@@ -39,6 +39,10 @@ struct pve {
   long connections;
   long profiled_connections; /* for the profile: connections reported */
   long requests;             /* requests made (pve_requests()) */
+  bool keep;                 /* keep each exchange (pve_keep) */
+  struct pve_exchange *log;  /* the exchanges kept */
+  size_t n_log;
+  struct pve_exchange cur; /* the headers of the answer being received */
 };
 
 static bool plain_host(const char *host) {
@@ -76,27 +80,64 @@ static size_t pve_write_cb(char *data, size_t size, size_t n, void *arg) {
   return buf_append(&pve->body, data, size * n) == 0 ? size * n : 0;
 }
 
-/* Keeps the reason phrase of each "HTTP/x.y CODE REASON" status line. */
+static void exchange_clear(struct pve_exchange *x) {
+  free(x->method);
+  free(x->url);
+  free(x->reason);
+  for (size_t i = 0; i < x->n_headers; i++) {
+    free(x->names[i]);
+    free(x->values[i]);
+  }
+  free(x->names);
+  free(x->values);
+  free(x->body);
+  memset(x, 0, sizeof *x);
+}
+
+/* Keeps the header line DATA (LEN bytes, "Name: value\r\n") when asked:
+   the value trimmed as Python's http.client does. */
+static void keep_header(struct pve *pve, const char *data, size_t len) {
+  const char *colon = memchr(data, ':', len);
+  if (!pve->keep || !colon || colon == data)
+    return;
+  const char *v = colon + 1, *end = data + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
+                     end[-1] == '\t'))
+    end--;
+  struct pve_exchange *x = &pve->cur;
+  x->names = xrealloc(x->names, (x->n_headers + 1) * sizeof *x->names);
+  x->values = xrealloc(x->values, (x->n_headers + 1) * sizeof *x->values);
+  x->names[x->n_headers] = xstrndup(data, (size_t)(colon - data));
+  x->values[x->n_headers++] = xstrndup(v, (size_t)(end - v));
+}
+
+/* Keeps the reason phrase of each "HTTP/x.y CODE REASON" status line, and
+   the header lines that follow the last one. */
 static size_t pve_header_cb(char *data, size_t size, size_t n, void *arg) {
   struct pve *pve = arg;
   size_t len = size * n;
-  if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
-    const char *sp = memchr(data, ' ', len);
-    const char *sp2 =
-        sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
-    size_t rlen = 0;
-    if (sp2) {
-      rlen = len - (size_t)(sp2 + 1 - data);
-      while (rlen && (sp2[rlen] == '\n' || sp2[rlen] == '\r'))
-        rlen--;
-      /* sp2[1..rlen] is the phrase */
-    }
-    if (rlen >= sizeof pve->reason)
-      rlen = sizeof pve->reason - 1;
-    if (sp2)
-      memcpy(pve->reason, sp2 + 1, rlen);
-    pve->reason[rlen] = '\0';
+  if (!(len > 5 && strncmp(data, "HTTP/", 5) == 0)) {
+    keep_header(pve, data, len);
+    return len;
   }
+  exchange_clear(&pve->cur); /* a new answer: its own headers */
+  const char *sp = memchr(data, ' ', len);
+  const char *sp2 =
+      sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
+  size_t rlen = 0;
+  if (sp2) {
+    rlen = len - (size_t)(sp2 + 1 - data);
+    while (rlen && (sp2[rlen] == '\n' || sp2[rlen] == '\r'))
+      rlen--;
+    /* sp2[1..rlen] is the phrase */
+  }
+  if (rlen >= sizeof pve->reason)
+    rlen = sizeof pve->reason - 1;
+  if (sp2)
+    memcpy(pve->reason, sp2 + 1, rlen);
+  pve->reason[rlen] = '\0';
   return len;
 }
 
@@ -183,6 +224,7 @@ void pve_free(struct pve *pve) {
   wipe_headers(pve->json_headers);
   free(pve->base);
   buf_free(&pve->body);
+  pve_keep(pve, false);
   free(pve);
 }
 
@@ -215,6 +257,42 @@ static const char *failure(const struct pve *pve, CURLcode rc) {
   return pve->error[0] ? pve->error : curl_easy_strerror(rc);
 }
 
+/* Adds the exchange just made to the log. */
+static void log_exchange(struct pve *pve, const char *method, const char *url,
+                         long status) {
+  struct pve_exchange *x = &pve->cur;
+  x->method = xstrdup(method);
+  x->url = xstrdup(url);
+  x->status = status;
+  x->reason = xstrdup(pve->reason);
+  x->body = xmalloc(pve->body.len + 1);
+  if (pve->body.len)
+    memcpy(x->body, pve->body.data, pve->body.len);
+  x->body[pve->body.len] = '\0';
+  x->body_len = pve->body.len;
+  curl_off_t us = 0;
+  curl_easy_getinfo(pve->curl, CURLINFO_TOTAL_TIME_T, &us);
+  x->seconds = (double)us / 1e6;
+  pve->log = xrealloc(pve->log, (pve->n_log + 1) * sizeof *pve->log);
+  pve->log[pve->n_log++] = *x;
+  memset(x, 0, sizeof *x);
+}
+
+void pve_keep(struct pve *pve, bool on) {
+  for (size_t i = 0; i < pve->n_log; i++)
+    exchange_clear(&pve->log[i]);
+  free(pve->log);
+  pve->log = NULL;
+  pve->n_log = 0;
+  exchange_clear(&pve->cur);
+  pve->keep = on;
+}
+
+const struct pve_exchange *pve_kept(const struct pve *pve, size_t *n) {
+  *n = pve->n_log;
+  return pve->log;
+}
+
 int pve_request(struct pve *pve, const char *method, const char *path,
                 enum pve_body kind, const char *body, double timeout,
                 struct pve_reply *reply, struct msg_err *e) {
@@ -222,6 +300,7 @@ int pve_request(struct pve *pve, const char *method, const char *path,
   pve->requests++;
   evl_request();
   buf_free(&pve->body);
+  exchange_clear(&pve->cur);
   pve->reason[0] = pve->error[0] = '\0';
   pve->once = strcmp(method, "GET") != 0;
   pve->sends = 0;
@@ -251,6 +330,8 @@ int pve_request(struct pve *pve, const char *method, const char *path,
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
   profile_request(pve, method, path);
   snprintf(reply->reason, sizeof reply->reason, "%s", pve->reason);
+  if (pve->keep)
+    log_exchange(pve, method, url, reply->status);
   if (pve->body.len)
     reply->json = cJSON_ParseWithLength(pve->body.data, pve->body.len);
   if (!reply->json)

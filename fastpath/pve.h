@@ -7,6 +7,7 @@
 #include "msg.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 struct pve;
 
@@ -54,6 +55,29 @@ void pve_reply_clear(struct pve_reply *reply);
 
 /* Percent-encodes S for use as one path segment.  The caller frees. */
 char *pve_escape(const char *s);
+
+/* One exchange as kept by pve_keep(): what ansible's uri module shows of
+   it.  Headers are in the order received; a 1xx answer's are not kept. */
+struct pve_exchange {
+  char *method;
+  char *url;        /* the full URL requested */
+  long status;      /* HTTP status code */
+  char *reason;     /* the reason phrase */
+  size_t n_headers; /* response headers: names as sent, values trimmed */
+  char **names;
+  char **values;
+  char *body; /* the body bytes (NUL added), body_len long */
+  size_t body_len;
+  double seconds; /* the time the request took */
+};
+
+/* Starts (ON) or stops keeping each exchange; either way, forgets those
+   kept so far. */
+void pve_keep(struct pve *pve, bool on);
+
+/* The exchanges kept since pve_keep(PVE, true), in order; *N their
+   number.  They stay valid until the next pve_keep() or pve_free(). */
+const struct pve_exchange *pve_kept(const struct pve *pve, size_t *n);
 
 /* Number of TCP connections opened so far (keep-alive check). */
 long pve_connections(const struct pve *pve);

@@ -28,6 +28,7 @@
 #include "jout.h"
 #include "play.h"
 #include "probe.h"
+#include "textout.h"
 #include "vault.h"
 
 #include <errno.h>
@@ -62,6 +63,9 @@ struct sc {
   bool strict;              /* RANGE42_PROXMOX_API_STRICT=1 */
   struct batch_slot *slot;  /* in a batch: the line's action goes here */
   struct dk_request *lines; /* the batch's lines (reqs, or run_all's) */
+  bool text;                /* --text: ansible's default callback text per line */
+  struct acfg tcfg;         /* --text: the devkit's ansible.cfg */
+  struct tout role;         /* --text: the role's tasks for the action */
 };
 
 /* What became of one line. */
@@ -83,6 +87,8 @@ static void sc_clear(struct sc *c) {
   for (size_t i = 0; i < c->n_made; i++)
     free(c->made[i]);
   free(c->made);
+  acfg_clear(&c->tcfg);
+  tout_clear(&c->role);
 }
 
 static void write_out(const struct buf *b) {
@@ -133,7 +139,9 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
   if (style == DK_ARGS_NONE)
     return 0;
   if (style == DK_ARGS_FIRST || style == DK_ARGS_WORD) {
-    if (!a1 || !*a1 || !strcmp(a1, "--json"))
+    if (a1 && !strcmp(a1, "--text"))
+      c->text = true;
+    if (!a1 || !*a1 || !strcmp(a1, "--json") || c->text)
       return 0;
     if (style == DK_ARGS_FIRST || a1[0] == '-') {
       msg_err_set(e, "argument %.40s", a1);
@@ -144,8 +152,10 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
     /* a filter (a second word is an error unless the first was empty);
        the snapshot changes hang on any word */
     for (int i = 1; argv[i]; i++) {
-      if (!strcmp(argv[i], "--json"))
+      if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--text")) {
+        c->text = !strcmp(argv[i], "--text");
         continue;
+      }
       if (argv[i][0] == '-' || style == DK_ARGS_SPIN ||
           (c->filter && *c->filter)) {
         msg_err_set(e, "argument %.40s", argv[i]);
@@ -159,6 +169,83 @@ static int read_args(struct sc *c, char **argv, struct msg_err *e) {
   if (c->filter && dk_regex_test(c->filter, "", e) < 0)
     return -1;
   return 0;
+}
+
+/* With --text: every kind but the ids list (whose --text goes to
+   list_running, and jq then fails on ansible's text). */
+static int text_kind(const struct sc *c, struct msg_err *e) {
+  if (c->text && c->s->kind == DK_IDS) {
+    msg_err_set(e, "--text");
+    return -1;
+  }
+  return 0;
+}
+
+/* The default callback's text as we print it: no tty on stdout (colours,
+   its width), no setting that changes the callback's output, no cowsay
+   banners.  0, or -1 (E set). */
+static int text_config_ok(const struct acfg *cfg, struct msg_err *e) {
+  static const char *const keys[][2] = {
+      {"ANSIBLE_CALLBACKS_ENABLED", "callbacks_enabled"},
+      {"ANSIBLE_CALLBACK_WHITELIST", "callback_whitelist"},
+      {"ANSIBLE_CALLBACK_RESULT_FORMAT", "callback_result_format"},
+      {"ANSIBLE_CALLBACK_FORMAT_PRETTY", "callback_format_pretty"},
+      {"ANSIBLE_DISPLAY_SKIPPED_HOSTS", "display_skipped_hosts"},
+      {"ANSIBLE_DISPLAY_OK_HOSTS", "display_ok_hosts"},
+      {"ANSIBLE_DISPLAY_FAILED_STDERR", "display_failed_stderr"},
+      {"ANSIBLE_DISPLAY_ARGS_TO_STDOUT", "display_args_to_stdout"},
+      {"ANSIBLE_SHOW_CUSTOM_STATS", "show_custom_stats"},
+      {"ANSIBLE_SHOW_PER_HOST_START", "show_per_host_start"},
+      {"ANSIBLE_SHOW_TASK_PATH_ON_FAILURE", "show_task_path_on_failure"},
+      {"ANSIBLE_CHECK_MODE_MARKERS", "check_mode_markers"},
+      {"ANSIBLE_VERBOSITY", "verbosity"},
+      {"ANSIBLE_DEBUG", "debug"},
+      {"ANSIBLE_FORCE_COLOR", "force_color"},
+      {"ANSIBLE_COW_SELECTION", "cow_selection"},
+      {"ANSIBLE_COW_PATH", "cowpath"},
+      {"ANSIBLE_ANY_ERRORS_FATAL", "any_errors_fatal"},
+      {"ANSIBLE_DISPLAY_TRACEBACK", "display_traceback"}};
+  const char *cb = acfg_get(cfg, "ANSIBLE_STDOUT_CALLBACK", "stdout_callback");
+  if (cb && strcmp(cb, "default") && strcmp(cb, "ansible.builtin.default")) {
+    msg_err_set(e, "--text with the stdout callback %.40s", cb);
+    return -1;
+  }
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (acfg_get(cfg, keys[i][0], keys[i][1])) {
+      msg_err_set(e, "--text with %s set", keys[i][1]);
+      return -1;
+    }
+  if (acfg_section_used(cfg, "callback") || isatty(STDOUT_FILENO) ||
+      getenv("ANSIBLE_STDOUT_CALLBACK")) {
+    msg_err_set(e, "--text on a terminal or with callback settings");
+    return -1;
+  }
+  static const char *const cows[] = {"/usr/bin/cowsay", "/usr/games/cowsay",
+                                     "/usr/local/bin/cowsay",
+                                     "/opt/local/bin/cowsay"};
+  static const char *const yes[] = {"1",   "true", "True", "TRUE",
+                                    "yes", "Yes",  "YES",  "on",
+                                    "On",  "ON",   NULL};
+  const char *nocows = acfg_get(cfg, "ANSIBLE_NOCOWS", "nocows");
+  for (size_t i = 0; i < 4; i++)
+    if (access(cows[i], X_OK) == 0 && !(nocows && util_str_in(nocows, yes))) {
+      msg_err_set(e, "--text with cowsay installed");
+      return -1;
+    }
+  return 0;
+}
+
+/* With --text: the devkit's ansible.cfg and the role read for the action,
+   before anything is done.  0, or -1 (E set). */
+static int load_text(struct sc *c, const char *devkits, struct msg_err *e) {
+  cleanup_free char *cfg = xasprintf("%s/ansible.cfg", devkits);
+  if (acfg_load_file(&c->tcfg, cfg, e) < 0 || text_config_ok(&c->tcfg, e) < 0)
+    return -1;
+  cleanup_free char *role =
+      acfg_find_role(&c->tcfg, "/dev", PLAY_ROLE_NAME, e);
+  if (!role || role[0] != '/')
+    return -1;
+  return tout_load(&c->role, role, PLAY_ROLE_NAME, c->s->action, e);
 }
 
 /* The devkit reads the vault twice: ansible-playbook with its own config,
@@ -216,7 +303,7 @@ static int load_devkit(struct sc *c, struct msg_err *e) {
       acfg_get(&c->cfg, "ANSIBLE_VAULT_PASSWORD_FILE", "vault_password_file");
   if (dflt && *dflt)
     files[n++] = (struct vault_pwfile){dflt, NULL};
-  if (run_caller_config_ok(e) < 0)
+  if (run_caller_config_ok(e) < 0 || (c->text && load_text(c, devkits, e) < 0))
     return -1;
   return vault_read_vars(c->vault_file, files, n, &c->cfg, &c->vault, e);
 }
@@ -303,8 +390,9 @@ static int first_node_ready(struct sc *c, struct msg_err *e) {
 
 /* The call the devkit's playbook for REQ and ACTION makes, its node
    ready: LINE_DONE with JOB set (job_clear() it), or LINE_UNSURE. */
-static enum line_rc prepare(struct sc *c, const cJSON *req, const char *action,
-                            struct job *job, struct msg_err *e) {
+static enum line_rc prepare_play(struct sc *c, const cJSON *req,
+                                 const char *action, struct job *job,
+                                 struct play *keep, struct msg_err *e) {
   cleanup_free char *text = dk_playbook(req, action, c->vault_file, e);
   if (!text)
     return LINE_UNSURE;
@@ -320,7 +408,62 @@ static enum line_rc prepare(struct sc *c, const cJSON *req, const char *action,
     if (rc != LINE_DONE)
       job_clear(job);
   }
+  if (keep && rc == LINE_DONE)
+    *keep = play;
+  else
+    play_clear(&play);
+  return rc;
+}
+
+static enum line_rc prepare(struct sc *c, const cJSON *req, const char *action,
+                            struct job *job, struct msg_err *e) {
+  return prepare_play(c, req, action, job, NULL, e);
+}
+
+/* --text: ACTION for REQ, printed as ansible's default callback prints
+   the devkit's playbook, after the devkit's trace of the line. */
+static enum line_rc act_text(struct sc *c, const cJSON *req,
+                             const char *action, struct msg_err *e) {
+  struct job job;
+  struct play play;
+  enum line_rc rc = prepare_play(c, req, action, &job, &play, e);
+  if (rc != LINE_DONE) /* the real script from here: it traces the line */
+    return rc;
+  cleanup_free char *line = jq_text(req);
+  cleanup_free char *trace = xasprintf(":: GET JSON FROM STDIN - %s", line);
+  dk_trace(trace);
+  struct vars vars = {0};
+  vars_merge(&vars, &c->vault);
+  vars_merge(&vars, &play.vars);
+  struct act_outcome out;
+  pve_keep(c->pve, true);
+  bool done = act_run(c->pve, &job.call, NULL, &out) == 0;
+  if (done)
+    job_report_task(&job, &out);
+  else
+    job_report_failure(&job, &out);
+  struct tout_call call = {.host = play.hosts,
+                           .task_name = play.task_name,
+                           .vars = &vars,
+                           .result = out.result};
+  call.x = pve_kept(c->pve, &call.n_x);
+  struct buf text;
+  buf_init(&text, 64 * 1024 * 1024);
+  bool failed;
+  if (!play.task_name || tout_render(&c->role, &call, &text, &failed, e) < 0) {
+    msg_trace("r42intercept: vm %s: ansible's text not reproduced: %s",
+              job.call.vm_id ? job.call.vm_id : "-", e->text);
+    rc = LINE_FAILED;
+  } else {
+    write_out(&text);
+    rc = done && !failed ? LINE_DONE : LINE_FAILED;
+  }
+  buf_free(&text);
+  pve_keep(c->pve, false);
+  cJSON_Delete(out.result);
+  vars_clear(&vars);
   play_clear(&play);
+  job_clear(&job);
   return rc;
 }
 
@@ -547,7 +690,8 @@ static enum line_rc finish_line(struct sc *c, cJSON *line, struct msg_err *e) {
     cleanup_free char *text = jq_text(line);
     dk_trace(text);
   }
-  enum line_rc rc = act_and_print(c, line, c->s->action, e);
+  enum line_rc rc = c->text ? act_text(c, line, c->s->action, e)
+                            : act_and_print(c, line, c->s->action, e);
   cJSON_Delete(line);
   return rc;
 }
@@ -729,6 +873,10 @@ static enum line_rc line_snap_change(struct sc *c, const cJSON *req,
 
 static enum line_rc run_line(struct sc *c, const cJSON *req,
                              struct msg_err *e) {
+  bool one_call = c->s->kind == DK_PER_ID || c->s->kind == DK_LIST ||
+                  c->s->kind == DK_SNAP_LIST;
+  if (c->text && one_call) /* the role's text for the line itself */
+    return act_text(c, req, c->s->action, e);
   switch (c->s->kind) {
   case DK_LIST:
   case DK_IDS:
@@ -877,9 +1025,22 @@ static int all_requests(struct sc *c, const struct buf *ids,
   return 0;
 }
 
+/* The word of the devkit's --text pass line for ACTION's *_all_vms. */
+static const char *all_verb(const char *action) {
+  static const char *const verbs[][2] = {{"vm_start", "starting"},
+                                         {"vm_stop_force", "stopping"},
+                                         {"vm_pause", "pausing"},
+                                         {"vm_resume", "resume"}};
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (!strcmp(verbs[i][0], action))
+      return verbs[i][1];
+  return action;
+}
+
 /* DK_ALL: the action on every VM of the state list, each task waited
-   for, up to the batch's width at once (the script's sleep between VMs
-   is not kept).  Returns the exit status. */
+   for, up to the batch's width at once (in text mode one after the
+   other); the script's sleep between VMs is not kept.  Returns the exit
+   status. */
 static int run_all(struct sc *c) {
   struct msg_err e = {{0}};
   struct buf ids;
@@ -894,8 +1055,29 @@ static int run_all(struct sc *c) {
   }
   buf_free(&ids);
   int status = 0;
-  if (run_batch(c, reqs, n, &status, &e) != n) /* cannot happen */
-    status = 2;
+  if (!c->text) {
+    if (run_batch(c, reqs, n, &status, &e) != n) /* cannot happen */
+      status = 2;
+  }
+  for (size_t i = 0; c->text && i < n && status == 0; i++) {
+    if (c->s->in == DK_IN_DRAINED) {
+      cleanup_free char *text = jq_text(reqs[i].obj);
+      cleanup_free char *pass = xasprintf(" :: %s", text);
+      dk_pass(pass);
+    }
+    enum line_rc rc = act_text(c, reqs[i].obj, c->s->action, &e);
+    if (rc == LINE_DONE || !c->strict) { /* after each VM */
+      cleanup_free char *id = field(reqs[i].obj, "vm_id");
+      cleanup_free char *pass =
+          xasprintf("%s :: %s", all_verb(c->s->action), id ? id : "");
+      dk_pass(pass);
+    }
+    if (rc == LINE_UNSURE) /* checked above: cannot happen */
+      msg_trace("r42intercept: vm %zu of the list not answered: %s", i + 1,
+                e.text);
+    if (rc != LINE_DONE && c->strict)
+      status = 2;
+  }
   dk_requests_free(reqs, n);
   return status;
 }
@@ -963,7 +1145,8 @@ static int understand(struct sc *c, char **argv, int prog, struct msg_err *e) {
     return -1;
   }
   char **args = argv + prog;
-  if (dk_check_script(path, c->s, e) < 0 || read_args(c, args, e) < 0)
+  if (dk_check_script(path, c->s, e) < 0 || read_args(c, args, e) < 0 ||
+      text_kind(c, e) < 0)
     return -1;
   warmup_checks(c);
   if (load_devkit(c, e) < 0 || read_requests(c, e) < 0)
@@ -990,7 +1173,7 @@ int run_script(struct fb *fb, char **argv, int prog) {
     sc_clear(&c);
     return status;
   }
-  if (batched_kind(c.s)) {
+  if (batched_kind(c.s) && !c.text) { /* text mode: one line after the other */
     int status;
     size_t at = run_batch(&c, c.reqs, c.n_reqs, &status, &e);
     if (at < c.n_reqs) {

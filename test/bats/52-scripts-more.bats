@@ -25,9 +25,14 @@ setup() {
     chmod +x "$BATS_TEST_TMPDIR/nosleep/sleep"
 }
 
-# Time-dependent parts of outputs: UPIDs, snapshot dates, snaptime, digest.
+# Time-dependent parts of outputs: UPIDs, snapshot dates, snaptime, digest;
+# in ansible's text: the HTTP date header, elapsed, and our source.
 mask() {
-    sed -E 's/UPID:[^"]*/UPID/g; s/-[0-9]{6}-[0-9]{6}/-STAMP/g;
+    sed -E 's/"date": "[^"]*"/"date": "DATE"/g; s/"elapsed": [0-9]+/"elapsed": E/g;
+            s/"source": "proxmox-api"/"source": "proxmox"/g;
+            s/"(snaptime|(vm|lxc)_snapshot_time)": [0-9]+/"\1": T/g;
+            s/"(digest|(vm|lxc)_snapshot_sha1)": "[0-9a-f]{40}"/"\1": "H"/g;
+            s/UPID:[^"]*/UPID/g; s/-[0-9]{6}-[0-9]{6}/-STAMP/g;
             s/"(vm|lxc)_snapshot_time":[0-9]+/"\1_snapshot_time":T/g;
             s/"(vm|lxc)_snapshot_sha1":"[0-9a-f]+"/"\1_snapshot_sha1":"H"/g'
 }
@@ -276,9 +281,9 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
     [[ "$stderr" != *"already used"* ]] || fail "a default name was used twice: $stderr"
 }
 
-@test "--text, -h and wrong arguments run the real scripts" {
+@test "--text of the scripts not answered in text, -h and wrong arguments run the real scripts" {
     # (one --text only: the real script then runs real ansible)
-    for cmd in 'echo 201 | proxmox_lxc.vm_id.start.to.jsons.sh --text' \
+    for cmd in 'echo px-testing | proxmox_vm.list_running_and_extract_vm_id.to.text.sh --text' \
                'proxmox_lxc.vm_id.resume.to.jsons.sh -h </dev/null' \
                'proxmox_vm.vm_id.delete.to.jsons.sh -h </dev/null' \
                'echo px-testing | proxmox_vm.list_running.to.jsons.sh -x' \
@@ -286,6 +291,75 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
                'proxmox_vm.start_all_vms.to.jsons.sh --help' \
                'echo 200 | proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh -x'; do
         r42_run shim bash -c "$cmd"
-        assert_match "$stderr" "running the real proxmox_.*: (help|argument)" "$cmd"
+        assert_match "$stderr" "running the real proxmox_.*: (help|argument|--text)" "$cmd"
     done
+}
+
+@test "--text: every script answered in text, as the fixture script with real ansible prints it" {
+    compare_real "$PAUSE_104" 'echo px-testing | proxmox_vm.list.to.jsons.sh --text
+        echo px-testing | proxmox_vm.list_running.to.jsons.sh --text
+        echo px-testing | proxmox_vm.list_stopped.to.jsons.sh box --text
+        echo px-testing | proxmox_vm.list_paused.to.jsons.sh --text
+        printf "%s\n" 103 105 | proxmox_vm.vm_id.start.to.jsons.sh --text
+        echo 100 | proxmox_vm.vm_id.stop.to.jsons.sh --text
+        echo 102 | proxmox_vm.vm_id.stop_force.to.jsons.sh --text
+        echo 106 | proxmox_vm.vm_id.pause.to.jsons.sh --text
+        echo 104 | proxmox_vm.vm_id.resume.to.jsons.sh --text
+        echo 100 | proxmox_snapshot_vm.vm_id.list_snapshot.to.jsons.sh --text'
+    assert_eq "$(sim_vm 104 qmpstatus)/$(sim_vm 106 qmpstatus)/$(sim_vm 103 status)" "running/paused/running"
+    [[ "$output" == *"included: $ANSIBLE_ROLES_PATH/range42-ansible_roles-proxmox_controller/tasks/vm_list.yml for px-testing"* ]] ||
+        fail "no include line: $output"
+    [[ "$output" == *"ok: [px-testing] => (item={'vmid': 100, "* ]] || fail "no loop item: $output"
+    compare_real "$SNAPS" 'echo px-testing | proxmox_lxc.list.to.jsons.sh --text
+        echo 201 | proxmox_lxc.vm_id.start.to.jsons.sh --text
+        echo 202 | proxmox_lxc.vm_id.pause.to.jsons.sh --text
+        echo 202 | proxmox_lxc.vm_id.resume.to.jsons.sh --text
+        echo 201 | proxmox_lxc.vm_id.stop.to.jsons.sh --text
+        echo 202 | proxmox_lxc.vm_id.stop_force.to.jsons.sh --text
+        echo 200 | proxmox_snapshot_lxc.vm_id.list_snapshot.to.jsons.sh --text'
+}
+
+@test "--text: delete, snapshot create/revert/delete and *_all_vms, as the fixture scripts with real ansible print them" {
+    compare_real "$SNAPS" 'echo 105 | proxmox_vm.vm_id.delete.to.jsons.sh --text
+        echo 203 | proxmox_lxc.vm_id.delete.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\",\"vm_snapshot_description\":\"d\"}" | proxmox_snapshot_vm.vm_id.create_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\"}" | proxmox_snapshot_vm.vm_id.revert_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":101,\"vm_snapshot_name\":\"given\"}" | proxmox_snapshot_vm.vm_id.delete_snapshot.to.jsons.sh --text
+        echo "{\"vm_id\":201,\"lxc_snapshot_name\":\"given\",\"lxc_snapshot_description\":\"d\"}" | proxmox_snapshot_lxc.vm_id.create_snapshot.to.jsons.sh --text
+        echo 200 | proxmox_snapshot_lxc.vm_id.revert_snapshot.to.jsons.sh --text
+        echo 200 | proxmox_snapshot_lxc.vm_id.delete_snapshot.to.jsons.sh --text'
+    assert_eq "$(r42_sim GET /_sim/state | jq -c '[.vms["105"], .lxcs["203"], (.vms["101"].snapshots | map(.name)), (.lxcs["200"].snapshots | map(.name))]')" '[null,null,[],["s1"]]'
+    compare_real "$PAUSE_104" 'echo px-testing | proxmox_vm.start_all_vms.to.jsons.sh --text
+        echo px-testing | proxmox_vm.resume_all_vms.to.jsons.sh --text
+        echo px-testing | proxmox_vm.stop_force_all_vms.to.jsons.sh --text'
+    [[ "$stderr" == *":: PASS    :: "*"stopping :: 100"* ]] || fail "no pass line: $stderr"
+    # (pause_all reads stdin first: a piped stdin leaves its list nothing,
+    # and it runs itself, in JSON mode too; its terminal case is above)
+}
+
+@test "--text: a request Proxmox fails (start of a running container): ansible's fatal line and recap" {
+    RANGE42_PROXMOX_API_STRICT=1 compare_real "" 'echo 200 | proxmox_lxc.vm_id.start.to.jsons.sh --text'
+    assert_eq "$status" 2
+    assert_match "$output" 'fatal: \[px-testing\]: FAILED! => \{"changed": false, .*"msg": "Status code was 500 and not \[200\]: HTTP Error 500: CT 200 already running"'
+    assert_match "$output" 'failed=1 '
+}
+
+@test "--text: a role file outside what we reproduce runs the real script" {
+    local roles="$BATS_TEST_TMPDIR/roles"
+    cp -r "$ANSIBLE_ROLES_PATH" "$roles"
+    local file="$roles/range42-ansible_roles-proxmox_controller/tasks/vm_start.yml"
+    sed -i 's/^      register: r42_call$/      register: r42_call\n      retries: 1/' "$file"
+    grep -q 'retries: 1' "$file"
+    ANSIBLE_ROLES_PATH="$roles" r42_run shim bash -c 'echo 103 | proxmox_vm.vm_id.start.to.jsons.sh --text'
+    assert_eq "$status" 0
+    assert_match "$stderr" "running the real proxmox_vm.vm_id.start.to.jsons.sh: .*a task with keys we do not reproduce"
+    assert_match "$output" "PLAY RECAP"
+    assert_eq "$(sim_vm 103 status)" running
+    # main.yml with a condition of another form
+    sed -i 's/when: proxmox_vm_action == "vm_stop"$/when: proxmox_vm_action in ["vm_stop"]/' \
+        "$roles/range42-ansible_roles-proxmox_controller/tasks/main.yml"
+    git -C "$R42_TOP" diff --quiet -- test/fixtures/roles
+    ANSIBLE_ROLES_PATH="$roles" r42_run shim bash -c 'echo 103 | proxmox_vm.vm_id.stop.to.jsons.sh --text'
+    assert_match "$stderr" "running the real proxmox_vm.vm_id.stop.to.jsons.sh: main.yml task [0-9]+: not an include"
+    assert_match "$output" "PLAY RECAP"
 }

@@ -437,7 +437,10 @@ static enum line_rc act_text(struct sc *c, const cJSON *req,
   vars_merge(&vars, &play.vars);
   struct act_outcome out;
   pve_keep(c->pve, true);
+  evl_action(job.call.def->name);
   bool done = act_run(c->pve, &job.call, NULL, &out) == 0;
+  evl_play(job.call.vm_id, done ? (out.task_msg[0] ? out.task_msg : NULL)
+                                : out.msg);
   if (done)
     job_report_task(&job, &out);
   else
@@ -500,8 +503,10 @@ static enum line_rc act_and_print(struct sc *c, const cJSON *req,
                                   const char *action, struct msg_err *e) {
   if (c->slot) {
     enum line_rc rc = prepare(c, req, action, &c->slot->job, e);
-    if (rc == LINE_DONE)
+    if (rc == LINE_DONE) {
+      evl_action(c->slot->job.call.def->name);
       batch_slot_begin(c->pve, c->slot);
+    }
     return rc;
   }
   cJSON *result;
@@ -953,12 +958,15 @@ static void line_emit(void *ctx, size_t i, struct batch_slot *slot) {
   if (!slot->has_call)
     return; /* failed before its action, traced then */
   if (slot->act_rc == 0) {
+    evl_play(slot->job.call.vm_id,
+             slot->out.task_msg[0] ? slot->out.task_msg : NULL);
     job_report_task(&slot->job, &slot->out);
     jout_sort_keys(slot->out.result);
     print_line(slot->out.result);
     cJSON_Delete(slot->out.result);
     slot->out.result = NULL;
   } else {
+    evl_play(slot->job.call.vm_id, slot->out.msg);
     job_report_failure(&slot->job, &slot->out);
   }
   job_clear(&slot->job);

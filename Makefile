@@ -187,7 +187,7 @@ deps:
 	@bash contrib/deps.sh
 
 DOCS := README.md contrib/ci-example.yml docs/decision.md docs/actions.md \
-        docs/devkit-scripts.md
+        docs/devkit-scripts.md docs/tasks.md
 
 install: $(INST)/libr42intercept.so $(INST)/r42intercept \
          $(INST)/range42-context.sh $(RUNNER) $(CORE) $(MANPAGE)

@@ -7,6 +7,7 @@
  * refuses keyrings here (seccomp in a container), says so and checks only
  * that nothing is kept. */
 #include "cache.h"
+#include "config.h"
 #include "keyring.h"
 #include "tap.h"
 #include "util.h"
@@ -63,7 +64,9 @@ static long only_key(unsigned *perm) {
 
 int main(void) {
   unsetenv("RANGE42_PROXMOX_API_CACHE");
+  cfg_reload();
   unsetenv("RANGE42_PROXMOX_API_CACHE_TTL");
+  cfg_reload();
   struct vault_secrets a = secrets(pw_a), b = secrets(pw_b);
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) {
     printf("# no session keyring here (%s): only the miss path\n",
@@ -99,12 +102,17 @@ int main(void) {
   ok(perm == 0x2f000000u, "possessor-only permissions (%08x)", perm);
 
   setenv("RANGE42_PROXMOX_API_CACHE", "off", 1);
+
+  cfg_reload();
   ok(get(VAULT, &a) == NULL && !strcmp(keyring_last(), "off"),
      "RANGE42_PROXMOX_API_CACHE=off: not used");
   unsetenv("RANGE42_PROXMOX_API_CACHE");
+  cfg_reload();
   setenv("RANGE42_PROXMOX_API_CACHE_TTL", "0", 1);
+  cfg_reload();
   ok(get(VAULT, &a) == NULL, "TTL 0: not used");
   unsetenv("RANGE42_PROXMOX_API_CACHE_TTL");
+  cfg_reload();
   ok_str(get(VAULT, &a), PLAIN, "still there with the default TTL");
 
   /* the same description with a payload of another form: not used */

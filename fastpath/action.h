@@ -3,6 +3,7 @@
 #define R42_ACTION_H
 
 #include "pve.h"
+#include "vars.h"
 
 #include <stdbool.h>
 
@@ -11,7 +12,8 @@ enum act_shape {
   ACT_STATUS,   /* action, source, proxmox_node, vm_id, <name>, <status> */
   ACT_LIST,     /* an array, one object per guest */
   ACT_RAW,      /* delete and snapshot create/revert/delete: raw_data */
-  ACT_SNAP_LIST /* an array, one object per snapshot entry */
+  ACT_SNAP_LIST, /* an array, one object per snapshot entry */
+  ACT_CREATE     /* vm_create, lxc_create: the play's values, raw_data */
 };
 
 /* A kind of guest, as the role's actions name it. */
@@ -60,6 +62,8 @@ struct act_call {
   const char *snap_name;
   const char *snap_desc;
   double timeout; /* task timeout in effect (def->timeout or less) */
+  const struct vars *vars; /* every play variable (the creates read many),
+                              or NULL */
 };
 
 /* How a call ended.  A Proxmox task that ends in error (or outlives its
@@ -74,6 +78,9 @@ struct act_outcome {
   long http_status;        /* on failure: HTTP status, 0 if none */
   char msg[400];           /* on failure: what went wrong */
   bool unreachable;        /* on failure: no HTTP answer at all */
+  bool skipped;            /* success without a result: vm_create of an id
+                              in use (the role only prints SKIP_MSG) */
+  char skip_msg[120];
 };
 
 /* Checks that the per-VM values of CALL are usable for its action

@@ -332,7 +332,8 @@ static enum line_rc run_action(struct sc *c, const cJSON *req,
   struct act_outcome out;
   if (act_run(c->pve, &job.call, NULL, &out) == 0) {
     job_report_task(&job, &out);
-    jout_sort_keys(out.result);
+    if (out.result)
+      jout_sort_keys(out.result);
     *result = out.result;
   } else {
     job_report_failure(&job, &out);
@@ -347,7 +348,7 @@ static enum line_rc act_and_print(struct sc *c, const cJSON *req,
                                   const char *action, struct msg_err *e) {
   cJSON *result;
   enum line_rc rc = run_action(c, req, action, &result, e);
-  if (rc == LINE_DONE)
+  if (rc == LINE_DONE && result) /* none: a create skipped */
     print_line(result);
   cJSON_Delete(result);
   return rc;

@@ -52,14 +52,24 @@ static const char *const vm_snap[] = {"vm_id", "vm_snapshot_name", NULL};
 static const char *const lxc_snap_create[] = {
     "vm_id", "lxc_snapshot_name", "lxc_snapshot_description", NULL};
 static const char *const lxc_snap[] = {"vm_id", "lxc_snapshot_name", NULL};
-static const char *const vm_create[] = {"vm_id",    "vm_name",    "vm_cpu",
-                                        "vm_cores", "vm_sockets", "vm_memory",
-                                        NULL};
-static const char *const lxc_create[] = {
-    "vm_id",           "lxc_name",        "lxc_template",  "lxc_password",
-    "lxc_ssh_pubkeys", "lxc_cores",       "lxc_memory",    "proxmox_storage",
-    "lxc_disk_size",   "lxc_net_name",    "lxc_bridge",    "lxc_ip",
-    "lxc_gateway",     "lxc_dns_primary", "lxc_dns_secondary", NULL};
+static const char *const vm_create[] = {
+    "vm_id", "vm_name", "vm_cpu", "vm_cores", "vm_sockets", "vm_memory", NULL};
+static const char *const lxc_create[] = {"vm_id",
+                                         "lxc_name",
+                                         "lxc_template",
+                                         "lxc_password",
+                                         "lxc_ssh_pubkeys",
+                                         "lxc_cores",
+                                         "lxc_memory",
+                                         "proxmox_storage",
+                                         "lxc_disk_size",
+                                         "lxc_net_name",
+                                         "lxc_bridge",
+                                         "lxc_ip",
+                                         "lxc_gateway",
+                                         "lxc_dns_primary",
+                                         "lxc_dns_secondary",
+                                         NULL};
 /* What vm_create reads when it is set (a default or omitted otherwise). */
 static const char *const vm_create_optional[] = {
     "vm_disk_size", "vm_iso_file", "proxmox_dest_vm_storage_name",
@@ -144,9 +154,8 @@ static const struct act_def actions[] = {
      none,
      TASKS("VM - CREATE", ROLE "VM - CHECK IF VM ID ALREADY EXISTS",
            "VM GET CONFIG - PRINT JSON")},
-    {"lxc_create", &lxc, "POST", "", NULL, false, 120, ACT_CREATE,
-     lxc_create, none,
-     TASKS("LXC - CREATE", NULL, "LXC GET CONFIG - PRINT JSON")},
+    {"lxc_create", &lxc, "POST", "", NULL, false, 120, ACT_CREATE, lxc_create,
+     none, TASKS("LXC - CREATE", NULL, "LXC GET CONFIG - PRINT JSON")},
 };
 
 const struct act_def *act_find(const char *name) {
@@ -533,7 +542,6 @@ static cJSON *result(struct pve *pve, const struct act_call *call,
   return status_result(pve, call, out);
 }
 
-
 /* ---- creates ----------------------------------------------------------- */
 
 /* Appends KEY=VAL to the form FORM as the uri module encodes a body
@@ -576,9 +584,9 @@ static void vm_extras(const struct act_call *call, struct vm_extras *x) {
   const char *iso = act_call_value(call, "vm_iso_file");
   const char *store = act_call_value(call, "proxmox_dest_vm_storage_name");
   const char *bridge = act_call_value(call, "vm_net_virtio_bridge");
-  x->scsi0 = size ? xasprintf("%s:%s,format=raw", store ? store : "local-lvm",
-                              size)
-                  : NULL;
+  x->scsi0 =
+      size ? xasprintf("%s:%s,format=raw", store ? store : "local-lvm", size)
+           : NULL;
   x->ide2 = iso ? xasprintf("%s,media=cdrom", iso) : NULL;
   x->boot = iso ? "order=ide2" : NULL;
   x->net0 = xasprintf("virtio,bridge=%s", bridge ? bridge : "vmbr0");
@@ -594,9 +602,9 @@ static void vm_extras_clear(struct vm_extras *x) {
 static void vm_form(const struct act_call *call, const struct vm_extras *x,
                     struct buf *form) {
   static const char *const keys[][2] = {
-      {"vmid", "vm_id"},       {"name", "vm_name"},    {"cpu", "vm_cpu"},
-      {"cores", "vm_cores"},   {"sockets", "vm_sockets"},
-      {"memory", "vm_memory"}};
+      {"vmid", "vm_id"},         {"name", "vm_name"},
+      {"cpu", "vm_cpu"},         {"cores", "vm_cores"},
+      {"sockets", "vm_sockets"}, {"memory", "vm_memory"}};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     form_add(form, keys[i][0], val(call, keys[i][1]));
   form_add(form, "balloon", "0");
@@ -613,7 +621,7 @@ static void vm_form(const struct act_call *call, const struct vm_extras *x,
 static cJSON *vm_create_result(const struct act_call *call,
                                const struct vm_extras *x,
                                const cJSON *answer) {
-  static const char *const vars[] = {"vm_name",    "vm_cpu",   "vm_cores",
+  static const char *const vars[] = {"vm_name", "vm_cpu", "vm_cores",
                                      "vm_sockets", "vm_memory"};
   cJSON *r = base_result(call);
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -680,8 +688,8 @@ static cJSON *lxc_create_result(const struct act_call *call,
    200 (the role then skips the create); anything else, no answer
    included, lets it go on (failed_when: false). */
 static bool vm_exists(struct pve *pve, const struct act_call *call) {
-  cleanup_free char *path = xasprintf("/nodes/%s/qemu/%s/status/current",
-                                      call->node, call->vm_id);
+  cleanup_free char *path =
+      xasprintf("/nodes/%s/qemu/%s/status/current", call->node, call->vm_id);
   struct pve_reply reply;
   struct msg_err err = {{0}};
   if (pve_request(pve, "GET", path, PVE_BODY_FORM, NULL, ACT_REQUEST_TIMEOUT,
@@ -716,13 +724,13 @@ static int create_run(struct pve *pve, const struct act_call *call,
   cleanup_free char *path = action_path(call);
   struct pve_reply reply;
   int rc = -1;
-  if (request(pve, call->def->api_task, "POST", path, PVE_BODY_FORM,
-              form.data, ACT_REQUEST_TIMEOUT, &reply, out) == 0) {
+  if (request(pve, call->def->api_task, "POST", path, PVE_BODY_FORM, form.data,
+              ACT_REQUEST_TIMEOUT, &reply, out) == 0) {
     const char *upid = cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(reply.json, "data"));
     if (!upid || wait_task(pve, call, upid, out) >= 0) {
       out->result = is_lxc ? lxc_create_result(call, reply.json)
-                        : vm_create_result(call, &x, reply.json);
+                           : vm_create_result(call, &x, reply.json);
       rc = 0;
     }
     pve_reply_clear(&reply);

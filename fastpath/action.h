@@ -9,9 +9,9 @@
 
 /* The shape of an action's result object (docs/actions.md). */
 enum act_shape {
-  ACT_STATUS,   /* action, source, proxmox_node, vm_id, <name>, <status> */
-  ACT_LIST,     /* an array, one object per guest */
-  ACT_RAW,      /* delete and snapshot create/revert/delete: raw_data */
+  ACT_STATUS,    /* action, source, proxmox_node, vm_id, <name>, <status> */
+  ACT_LIST,      /* an array, one object per guest */
+  ACT_RAW,       /* delete and snapshot create/revert/delete: raw_data */
   ACT_SNAP_LIST, /* an array, one object per snapshot entry */
   ACT_CREATE     /* vm_create, lxc_create: the play's values, raw_data */
 };
@@ -61,7 +61,7 @@ struct act_call {
   const char *vm_name;
   const char *snap_name;
   const char *snap_desc;
-  double timeout; /* task timeout in effect (def->timeout or less) */
+  double timeout;          /* task timeout in effect (def->timeout or less) */
   const struct vars *vars; /* every play variable (the creates read many),
                               or NULL */
 };

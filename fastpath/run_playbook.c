@@ -231,6 +231,7 @@ static char *skip_task(const struct pb *pb) {
 static cJSON *skip_result(const struct act_outcome *out) {
   cJSON *r = cJSON_CreateObject();
   cJSON_AddBoolToObject(r, "_ansible_no_log", false);
+  cJSON_AddBoolToObject(r, "_ansible_verbose_always", true);
   cJSON_AddStringToObject(r, "action", "debug");
   cJSON_AddBoolToObject(r, "changed", false);
   cJSON_AddStringToObject(r, "msg", out->skip_msg);

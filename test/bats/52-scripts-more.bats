@@ -369,3 +369,18 @@ compare_create() {
     assert_match "$stderr" "running the real"
     assert_eq "$(sim_vm 2224 name)" null
 }
+
+@test "vm_create at the playbook level: the result task, or the role's skip message for an id in use" {
+    r42_run shim bash -c "$(declare -f devkit_playbook); devkit_playbook vm_create vm_id=2301 vm_name=pb vm_cpu=host vm_cores=1 vm_sockets=1 vm_memory=512 vm_disk_size=8 | devkit_ansible_playbook"
+    assert_eq "$status" 0
+    assert_match "$stderr" "fast path: vm_create vm 2301 on px-testing"
+    assert_eq "$(devkit_jq vm_create <<<"$output" | jq -c '[.vm_id, .vm_scsi0, .vm_net0]')" '["2301","local-lvm:8,format=raw","virtio,bridge=vmbr0"]'
+    assert_eq "$(sim_vm 2301 name)" pb
+    r42_run shim bash -c "$(declare -f devkit_playbook); devkit_playbook vm_create vm_id=100 vm_name=pb vm_cpu=host vm_cores=1 vm_sockets=1 vm_memory=512 | devkit_ansible_playbook"
+    assert_eq "$status" 0
+    assert_match "$stderr" "fast path: vm_create vm 100 on px-testing"
+    assert_eq "$(devkit_jq vm_create <<<"$output")" ""
+    assert_eq "$(jq -c '[.plays[].tasks[-1] | .task.name, .hosts[].msg, .hosts[]._ansible_verbose_always]' <<<"$output")" \
+        '["range42-ansible_roles-proxmox_controller : VM - SKIP CREATE (VM ID 100 already exists)","VM ID 100 already exists — skipping creation",true]'
+    assert_eq "$(sim_vm 100 name)" admin-wazuh
+}

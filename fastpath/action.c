@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include "action.h"
 
+#include "buf.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +68,28 @@ static const char *const vm_snap[] = {"vm_id", "vm_snapshot_name", NULL};
 static const char *const lxc_snap_create[] = {
     "vm_id", "lxc_snapshot_name", "lxc_snapshot_description", NULL};
 static const char *const lxc_snap[] = {"vm_id", "lxc_snapshot_name", NULL};
+static const char *const vm_create[] = {
+    "vm_id", "vm_name", "vm_cpu", "vm_cores", "vm_sockets", "vm_memory", NULL};
+static const char *const lxc_create[] = {"vm_id",
+                                         "lxc_name",
+                                         "lxc_template",
+                                         "lxc_password",
+                                         "lxc_ssh_pubkeys",
+                                         "lxc_cores",
+                                         "lxc_memory",
+                                         "proxmox_storage",
+                                         "lxc_disk_size",
+                                         "lxc_net_name",
+                                         "lxc_bridge",
+                                         "lxc_ip",
+                                         "lxc_gateway",
+                                         "lxc_dns_primary",
+                                         "lxc_dns_secondary",
+                                         NULL};
+/* What vm_create reads when it is set (a default or omitted otherwise). */
+static const char *const vm_create_optional[] = {
+    "vm_disk_size", "vm_iso_file", "proxmox_dest_vm_storage_name",
+    "vm_net_virtio_bridge", NULL};
 
 /* The role's task names (tasks/include/, commit 68b06b5): its request,
    its status read (or NULL), the debug task that prints the result. */
@@ -140,6 +164,14 @@ static const struct act_def actions[] = {
     {"snapshot_lxc_delete", &lxc, "DELETE", "/{id}/snapshot/{snap}", NULL,
      false, 60, ACT_RAW, lxc_snap, lxc_name,
      TASKS("SNAPSHOT VM - DELETE", NULL, "SNAPSHOT LXC - PRINT JSON")},
+    /* creates: the task is waited for (the role does not wait), so that
+       the devkit's next step finds the guest as Proxmox made it */
+    {"vm_create", &qemu, "POST", "", NULL, false, 60, ACT_CREATE, vm_create,
+     none,
+     TASKS("VM - CREATE", ROLE "VM - CHECK IF VM ID ALREADY EXISTS",
+           "VM GET CONFIG - PRINT JSON")},
+    {"lxc_create", &lxc, "POST", "", NULL, false, 120, ACT_CREATE, lxc_create,
+     none, TASKS("LXC - CREATE", NULL, "LXC GET CONFIG - PRINT JSON")},
 };
 
 const struct act_def *act_find(const char *name) {
@@ -161,7 +193,7 @@ const char *act_call_value(const struct act_call *call, const char *var) {
     return call->snap_name;
   if (strcmp(var, g->snap_desc_var) == 0)
     return call->snap_desc;
-  return NULL;
+  return call->vars ? vars_get(call->vars, var) : NULL;
 }
 
 static bool all_digits(const char *s) {
@@ -197,6 +229,13 @@ int act_check(const struct act_call *call, struct msg_err *e) {
     msg_err_set(e, "vm_id is not a VM number");
     return -1;
   }
+  if (call->def->shape == ACT_CREATE && !call->def->guest->lxc)
+    for (const char *const *v = vm_create_optional; *v; v++)
+      if (call->vars && vars_has(call->vars, *v) &&
+          !vars_get(call->vars, *v)) {
+        msg_err_set(e, "%s is not a literal string", *v);
+        return -1;
+      }
   return 0;
 }
 
@@ -519,9 +558,240 @@ static cJSON *result(struct pve *pve, const struct act_call *call,
   case ACT_RAW:
     return raw_result(call, reply, out);
   case ACT_STATUS:
+  case ACT_CREATE: /* create_result() */
     break;
   }
   return status_result(pve, call, out);
+}
+
+/* ---- creates ----------------------------------------------------------- */
+
+/* Appends KEY=VAL to the form FORM as the uri module encodes a body
+   (Python's urlencode: quote_plus). */
+static void form_add(struct buf *form, const char *key, const char *val) {
+  static const char keep[] = "abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-~";
+  const char *parts[] = {key, val};
+  int rc = buf_puts(form, form->len ? "&" : "");
+  for (int i = 0; i < 2; i++) {
+    rc |= buf_puts(form, i ? "=" : "");
+    for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
+      if (*p && strchr(keep, *p))
+        rc |= buf_append(form, p, 1);
+      else if (*p == ' ')
+        rc |= buf_puts(form, "+");
+      else
+        rc |= buf_printf(form, "%%%02X", *p);
+    }
+  }
+  if (rc)
+    die("a create's form body is too long");
+}
+
+/* The value of VAR (checked present by act_check()). */
+static const char *val(const struct act_call *call, const char *var) {
+  const char *v = act_call_value(call, var);
+  return v ? v : "";
+}
+
+/* vm_create's optional values, as the role writes them (NULL: omitted):
+   the disk, the CD and its boot order, the network card. */
+struct vm_extras {
+  char *scsi0, *ide2, *net0;
+  const char *boot;
+};
+
+static void vm_extras(const struct act_call *call, struct vm_extras *x) {
+  const char *size = act_call_value(call, "vm_disk_size");
+  const char *iso = act_call_value(call, "vm_iso_file");
+  const char *store = act_call_value(call, "proxmox_dest_vm_storage_name");
+  const char *bridge = act_call_value(call, "vm_net_virtio_bridge");
+  x->scsi0 =
+      size ? xasprintf("%s:%s,format=raw", store ? store : "local-lvm", size)
+           : NULL;
+  x->ide2 = iso ? xasprintf("%s,media=cdrom", iso) : NULL;
+  x->boot = iso ? "order=ide2" : NULL;
+  x->net0 = xasprintf("virtio,bridge=%s", bridge ? bridge : "vmbr0");
+}
+
+static void vm_extras_clear(struct vm_extras *x) {
+  free(x->scsi0);
+  free(x->ide2);
+  free(x->net0);
+}
+
+/* The role's form body of vm_create, in its order. */
+static void vm_form(const struct act_call *call, const struct vm_extras *x,
+                    struct buf *form) {
+  static const char *const keys[][2] = {
+      {"vmid", "vm_id"},         {"name", "vm_name"},
+      {"cpu", "vm_cpu"},         {"cores", "vm_cores"},
+      {"sockets", "vm_sockets"}, {"memory", "vm_memory"}};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    form_add(form, keys[i][0], val(call, keys[i][1]));
+  form_add(form, "balloon", "0");
+  if (x->scsi0)
+    form_add(form, "scsi0", x->scsi0);
+  if (x->ide2) {
+    form_add(form, "ide2", x->ide2);
+    form_add(form, "boot", x->boot);
+  }
+  form_add(form, "net0", x->net0);
+}
+
+/* vm_create's result: the play's values and the POST's answer. */
+static cJSON *vm_create_result(const struct act_call *call,
+                               const struct vm_extras *x,
+                               const cJSON *answer) {
+  static const char *const vars[] = {"vm_name", "vm_cpu", "vm_cores",
+                                     "vm_sockets", "vm_memory"};
+  cJSON *r = base_result(call);
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+    cJSON_AddStringToObject(r, vars[i], val(call, vars[i]));
+  if (x->scsi0)
+    cJSON_AddStringToObject(r, "vm_scsi0", x->scsi0);
+  if (x->ide2) {
+    cJSON_AddStringToObject(r, "ide2", x->ide2);
+    cJSON_AddStringToObject(r, "boot", x->boot);
+  }
+  cJSON_AddStringToObject(r, "vm_net0", x->net0);
+  cJSON_AddItemToObject(r, "raw_data", cJSON_Duplicate(answer, true));
+  return r;
+}
+
+/* lxc_create's composed values: rootfs, net0, nameserver. */
+static void lxc_composed(const struct act_call *call, char **rootfs,
+                         char **net0, char **dns) {
+  *rootfs = xasprintf("%s:%s", val(call, "proxmox_storage"),
+                      val(call, "lxc_disk_size"));
+  *net0 = xasprintf("name=%s,bridge=%s,ip=%s,gw=%s", val(call, "lxc_net_name"),
+                    val(call, "lxc_bridge"), val(call, "lxc_ip"),
+                    val(call, "lxc_gateway"));
+  *dns = xasprintf("%s,%s", val(call, "lxc_dns_primary"),
+                   val(call, "lxc_dns_secondary"));
+}
+
+static void lxc_form(const struct act_call *call, struct buf *form) {
+  cleanup_free char *rootfs = NULL, *net0 = NULL, *dns = NULL;
+  lxc_composed(call, &rootfs, &net0, &dns);
+  form_add(form, "vmid", val(call, "vm_id"));
+  form_add(form, "hostname", val(call, "lxc_name"));
+  form_add(form, "ostemplate", val(call, "lxc_template"));
+  form_add(form, "password", val(call, "lxc_password"));
+  form_add(form, "ssh-public-keys", val(call, "lxc_ssh_pubkeys"));
+  form_add(form, "cores", val(call, "lxc_cores"));
+  form_add(form, "memory", val(call, "lxc_memory"));
+  form_add(form, "rootfs", rootfs);
+  form_add(form, "net0", net0);
+  form_add(form, "nameserver", dns);
+  form_add(form, "start", "1");
+}
+
+/* lxc_create's result (the keys are not public: REDACTED). */
+static cJSON *lxc_create_result(const struct act_call *call,
+                                const cJSON *answer) {
+  cleanup_free char *rootfs = NULL, *net0 = NULL, *dns = NULL;
+  lxc_composed(call, &rootfs, &net0, &dns);
+  cJSON *r = base_result(call);
+  cJSON_AddStringToObject(r, "lxc_name", val(call, "lxc_name"));
+  cJSON_AddStringToObject(r, "lxc_cores", val(call, "lxc_cores"));
+  cJSON_AddStringToObject(r, "lxc_memory", val(call, "lxc_memory"));
+  cJSON_AddStringToObject(r, "lxc_os_template", val(call, "lxc_template"));
+  cJSON_AddStringToObject(r, "lxc_password", val(call, "lxc_password"));
+  cJSON_AddStringToObject(r, "lxc_ssh_public_keys", "REDACTED");
+  cJSON_AddStringToObject(r, "lxc_rootfs", rootfs);
+  cJSON_AddStringToObject(r, "lxc_net0", net0);
+  cJSON_AddStringToObject(r, "lxc_nameserver", dns);
+  cJSON_AddItemToObject(r, "raw_data", cJSON_Duplicate(answer, true));
+  return r;
+}
+
+/* vm_create's check: true when the id answers GET status/current with
+   200 (the role then skips the create); anything else, no answer
+   included, lets it go on (failed_when: false). */
+static bool vm_exists(struct pve *pve, const struct act_call *call) {
+  cleanup_free char *path =
+      xasprintf("/nodes/%s/qemu/%s/status/current", call->node, call->vm_id);
+  struct pve_reply reply;
+  struct msg_err err = {{0}};
+  if (pve_request(pve, "GET", path, PVE_BODY_FORM, NULL, ACT_REQUEST_TIMEOUT,
+                  &reply, &err) < 0)
+    return false;
+  bool exists = reply.status == 200;
+  pve_reply_clear(&reply);
+  return exists;
+}
+
+/* vm_create and lxc_create, first step: the check (VMs: an id in use
+   skips the create, OUT->skipped, 0), then the POST (-1 when it fails).
+   Returns 1 with W->reply the POST's answer. */
+static int create_begin(struct pve *pve, struct act_wait *w,
+                        struct act_outcome *out) {
+  const struct act_call *call = w->call;
+  bool is_lxc = call->def->guest->lxc;
+  if (!is_lxc) {
+    w->requests++;
+    if (vm_exists(pve, call)) {
+      out->skipped = true;
+      snprintf(out->skip_msg, sizeof out->skip_msg,
+               "VM ID %s already exists \xe2\x80\x94 skipping creation",
+               call->vm_id);
+      out->requests = w->requests;
+      return 0;
+    }
+  }
+  cleanup_buf struct buf form;
+  buf_init(&form, 1 << 20);
+  if (is_lxc) {
+    lxc_form(call, &form);
+  } else {
+    struct vm_extras x = {0};
+    vm_extras(call, &x);
+    vm_form(call, &x, &form);
+    vm_extras_clear(&x);
+  }
+  cleanup_free char *path = action_path(call);
+  struct pve_reply reply;
+  w->requests++;
+  if (request(pve, call->def->api_task, "POST", path, PVE_BODY_FORM, form.data,
+              ACT_REQUEST_TIMEOUT, &reply, out) < 0) {
+    out->requests = w->requests;
+    return -1;
+  }
+  w->reply = reply.json;
+  return 1;
+}
+
+/* The result of a create whose task is over (ended in error too: the
+   role prints it all the same). */
+static cJSON *create_result(const struct act_call *call, const cJSON *answer) {
+  if (call->def->guest->lxc)
+    return lxc_create_result(call, answer);
+  struct vm_extras x = {0};
+  vm_extras(call, &x);
+  cJSON *r = vm_create_result(call, &x, answer);
+  vm_extras_clear(&x);
+  return r;
+}
+
+/* The action's own request (not a create): -1 when it fails, else 1 with
+   W->reply its answer. */
+static int action_begin(struct pve *pve, struct act_wait *w,
+                        struct act_outcome *out) {
+  const struct act_call *call = w->call;
+  const struct act_def *def = call->def;
+  cleanup_free char *path = action_path(call);
+  cleanup_free char *json = def->snapshot_body ? snapshot_body(call) : NULL;
+  struct pve_reply reply;
+  w->requests = 1;
+  if (request(pve, def->api_task, def->method, path,
+              json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
+              ACT_REQUEST_TIMEOUT, &reply, out) < 0) {
+    out->requests = w->requests;
+    return -1;
+  }
+  w->reply = reply.json;
+  return 1;
 }
 
 /* With profiling on: W's requests, and its task's length as seen. */
@@ -553,7 +823,8 @@ static int finish(struct pve *pve, struct act_wait *w,
   const struct act_def *def = w->call->def;
   if (def->shape == ACT_STATUS)
     w->requests++;
-  out->result = result(pve, w->call, w->reply, out);
+  out->result = def->shape == ACT_CREATE ? create_result(w->call, w->reply)
+                                         : result(pve, w->call, w->reply, out);
   out->requests = w->requests;
   profile_action(w);
   act_wait_clear(w);
@@ -571,17 +842,10 @@ int act_begin(struct pve *pve, const struct act_call *call, const cJSON *list,
         list_result(call, cJSON_GetObjectItemCaseSensitive(list, "data"));
     return 0;
   }
-  cleanup_free char *path = action_path(call);
-  cleanup_free char *json = def->snapshot_body ? snapshot_body(call) : NULL;
-  struct pve_reply reply;
-  w->requests = 1;
-  if (request(pve, def->api_task, def->method, path,
-              json ? PVE_BODY_JSON : PVE_BODY_FORM, json ? json : def->form,
-              ACT_REQUEST_TIMEOUT, &reply, out) < 0) {
-    out->requests = w->requests;
-    return -1;
-  }
-  w->reply = reply.json;
+  int rc = def->shape == ACT_CREATE ? create_begin(pve, w, out)
+                                    : action_begin(pve, w, out);
+  if (rc != 1)
+    return rc;
   const char *upid =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w->reply, "data"));
   if (def->timeout <= 0 || !upid)

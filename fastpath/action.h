@@ -4,15 +4,17 @@
 #define R42_ACTION_H
 
 #include "pve.h"
+#include "vars.h"
 
 #include <stdbool.h>
 
 /* The shape of an action's result object (docs/actions.md). */
 enum act_shape {
-  ACT_STATUS,   /* action, source, proxmox_node, vm_id, <name>, <status> */
-  ACT_LIST,     /* an array, one object per guest */
-  ACT_RAW,      /* delete and snapshot create/revert/delete: raw_data */
-  ACT_SNAP_LIST /* an array, one object per snapshot entry */
+  ACT_STATUS,    /* action, source, proxmox_node, vm_id, <name>, <status> */
+  ACT_LIST,      /* an array, one object per guest */
+  ACT_RAW,       /* delete and snapshot create/revert/delete: raw_data */
+  ACT_SNAP_LIST, /* an array, one object per snapshot entry */
+  ACT_CREATE     /* vm_create, lxc_create: the play's values, raw_data */
 };
 
 /* A kind of guest, as the role's actions name it. */
@@ -60,7 +62,9 @@ struct act_call {
   const char *vm_name;
   const char *snap_name;
   const char *snap_desc;
-  double timeout; /* task timeout in effect (def->timeout or less) */
+  double timeout;          /* task timeout in effect (def->timeout or less) */
+  const struct vars *vars; /* every play variable (the creates read many),
+                              or NULL */
 };
 
 /* How a call ended.  A Proxmox task that ends in error (or outlives its
@@ -76,6 +80,9 @@ struct act_outcome {
   char msg[400];           /* on failure: what went wrong */
   bool unreachable;        /* on failure: no HTTP answer at all */
   int requests;            /* HTTP requests the call sent */
+  bool skipped;            /* success without a result: vm_create of an id
+                              in use (the role only prints SKIP_MSG) */
+  char skip_msg[120];
 };
 
 /* A call whose Proxmox task is being waited for (act_begin()). */

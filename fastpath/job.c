@@ -52,6 +52,7 @@ int job_build(struct job *job, const struct vars *vault,
       .snap_name = act_var(def, &job->vars, def->guest->snap_name_var),
       .snap_desc = act_var(def, &job->vars, def->guest->snap_desc_var),
       .timeout = wait > 0 && def->timeout > 0 ? wait : def->timeout,
+      .vars = &job->vars,
   };
   if (act_check(&job->call, e) < 0) {
     job_clear(job);

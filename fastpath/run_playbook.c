@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -221,6 +222,25 @@ static cJSON *failure_result(const struct pb *pb,
   return r;
 }
 
+/* The role's debug task that says it skips a create (vm_create of an id
+   in use), and its host result. */
+static char *skip_task(const struct pb *pb) {
+  static char name[160];
+  snprintf(name, sizeof name, "%sVM - SKIP CREATE (VM ID %s already exists)",
+           "range42-ansible_roles-proxmox_controller : ", pb->job.call.vm_id);
+  return name;
+}
+
+static cJSON *skip_result(const struct act_outcome *out) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddBoolToObject(r, "_ansible_no_log", false);
+  cJSON_AddBoolToObject(r, "_ansible_verbose_always", true);
+  cJSON_AddStringToObject(r, "action", "debug");
+  cJSON_AddBoolToObject(r, "changed", false);
+  cJSON_AddStringToObject(r, "msg", out->skip_msg);
+  return r;
+}
+
 /* Starts the document: the play, and the include_role task done. */
 static void start_doc(struct pb *pb, struct doc *d) {
   cleanup_free char *play_path =
@@ -250,6 +270,8 @@ static int finish_doc(struct pb *pb, struct doc *d, struct act_outcome *out) {
     cJSON_AddItemToObject(dbg, pb->job.call.def->name,
                           steal_pointer(&out->result));
     doc_add_task(d, pb->job.call.def->print_task, role_path, dbg, false);
+  } else if (out->skipped) {
+    doc_add_task(d, skip_task(pb), role_path, skip_result(out), false);
   } else {
     doc_add_task(d, out->failed_task, role_path, failure_result(pb, out),
                  true);

@@ -486,7 +486,8 @@ static enum line_rc run_action(struct sc *c, const cJSON *req,
   if (act_run(c->pve, &job.call, NULL, &out) == 0) {
     evl_play(job.call.vm_id, out.task_msg[0] ? out.task_msg : NULL);
     job_report_task(&job, &out);
-    jout_sort_keys(out.result);
+    if (out.result)
+      jout_sort_keys(out.result);
     *result = out.result;
   } else {
     evl_play(job.call.vm_id, out.msg);
@@ -511,7 +512,7 @@ static enum line_rc act_and_print(struct sc *c, const cJSON *req,
   }
   cJSON *result;
   enum line_rc rc = run_action(c, req, action, &result, e);
-  if (rc == LINE_DONE)
+  if (rc == LINE_DONE && result) /* none: a create skipped */
     print_line(result);
   cJSON_Delete(result);
   return rc;
@@ -961,8 +962,10 @@ static void line_emit(void *ctx, size_t i, struct batch_slot *slot) {
     evl_play(slot->job.call.vm_id,
              slot->out.task_msg[0] ? slot->out.task_msg : NULL);
     job_report_task(&slot->job, &slot->out);
-    jout_sort_keys(slot->out.result);
-    print_line(slot->out.result);
+    if (slot->out.result) { /* none: a create skipped */
+      jout_sort_keys(slot->out.result);
+      print_line(slot->out.result);
+    }
     cJSON_Delete(slot->out.result);
     slot->out.result = NULL;
   } else {

@@ -362,4 +362,100 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
     ANSIBLE_ROLES_PATH="$roles" r42_run shim bash -c 'echo 103 | proxmox_vm.vm_id.stop.to.jsons.sh --text'
     assert_match "$stderr" "running the real proxmox_vm.vm_id.stop.to.jsons.sh: main.yml task [0-9]+: not an include"
     assert_match "$output" "PLAY RECAP"
+
+# ---- the create scripts (vm_create, lxc_create) ------------------------------
+
+VM_NEW='{"vm_id":2222,"vm_name":"vm_no_disk","vm_cpu":"host","vm_cores":2,"vm_sockets":1,"vm_memory":2042}'
+VM_FULL='{"proxmox_node":"px-testing","vm_id":1111,"vm_name":"vm with iso","vm_cpu":"host","vm_cores":"2","vm_sockets":1,"vm_memory":2042,"vm_disk_size":42,"vm_iso_file":"local:iso/u 24.iso"}'
+CT_NEW='{"vm_id":"801","lxc_name":"test-bbbb","lxc_template":"local:vztmpl/alpine.tar.xz","lxc_password":"test test","lxc_ssh_pubkeys":"ssh-ed25519 AAAA x@y","lxc_cores":"1","lxc_memory":"2048","proxmox_storage":"local-lvm","lxc_disk_size":"16","lxc_net_name":"eth0","lxc_bridge":"vmbr0","lxc_ip":"192.168.42.231/24","lxc_gateway":"192.168.42.1","lxc_dns_primary":"1.1.1.1","lxc_dns_secondary":"4.2.2.4"}'
+
+# The guests as the simulator holds them (names, states), tasks applied.
+guests() {
+    r42_sim GET /api2/json/nodes/px-testing/qemu >/dev/null 2>&1 || true
+    r42_sim GET /_sim/state |
+        jq -c '[(.vms, .lxcs) | to_entries[] | [.key, .value.name, .value.status]]'
+}
+
+# compare_create MODE SETUP STDIN SCRIPT: the script through the fast path
+# against the reference (same stdout, status, devkit lines), the same guests
+# afterwards, and no ansible-playbook answered or run on the fast path.
+compare_create() {
+    local mode="$1" prep="$2" in="$3" script="$4" want_guests
+    local cmd="printf '%s\n' '$in' | $script"
+    reference "$mode" "$prep" "$cmd" || return 1
+    want_guests="$(guests)"
+    ALLOW_EMPTY=1 compare "$mode" "$prep" "$cmd" || return 1
+    assert_eq "$(guests)" "$want_guests" "guests after: $cmd" || return 1
+    [[ "$stderr" != *" on px-testing via the Proxmox API"* && "$stderr" != *ansible-playbook* ]] ||
+        fail "ansible-playbook started on the fast path: $stderr" || return 1
+}
+
+@test "vm create: new VM without and with disk and CD, an id in use, against real ansible and the playbook level" {
+    local s=proxmox_vm.jsons.create.to.jsons.sh
+    compare_create real "" "$VM_NEW" "$s"
+    assert_eq "$(jq -c '[.vm_id, .vm_cores, .vm_net0, has("vm_scsi0"), has("ide2")]' <<<"$output")" '["2222","2","virtio,bridge=vmbr0",false,false]'
+    assert_eq "$(sim_vm 2222 name)" vm_no_disk
+    compare_create real "" "$VM_FULL" "$s"
+    assert_eq "$(jq -c '[.vm_scsi0, .ide2, .boot, .vm_name]' <<<"$output")" '["local-lvm:42,format=raw","local:iso/u 24.iso,media=cdrom","order=ide2","vm with iso"]'
+    # an id in use: the role only says so; nothing printed, status 0
+    compare_create real "" "$(jq -c '.vm_id = 100' <<<"$VM_NEW")" "$s"
+    assert_eq "$status:$output:$(sim_vm 100 name)" "0::admin-wazuh"
+    compare_create levels "" "$VM_FULL" "$s"
+    compare_create levels "" "$(jq -c '.vm_id = 100' <<<"$VM_NEW")" "$s"
+}
+
+@test "lxc create: a new container (started), an id in use, against real ansible and the playbook level" {
+    local s=proxmox_lxc.jsons.create.to.jsons.sh
+    compare_create real "" "$CT_NEW" "$s"
+    assert_eq "$(jq -c '[.vm_id, .lxc_rootfs, .lxc_ssh_public_keys, .lxc_nameserver, (.raw_data.data | startswith("UPID:"))]' <<<"$output")" \
+        '["801","local-lvm:16","REDACTED","1.1.1.1,4.2.2.4",true]'
+    assert_eq "$(r42_sim GET /_sim/state | jq -r '.lxcs["801"] | .name + "/" + .status')" test-bbbb/running
+    compare_create levels "" "$CT_NEW" "$s"
+}
+
+@test "creates that fail (an id used by the other kind, a container id in use): nothing printed; strict: status 2" {
+    for cmd in "printf '%s\n' '$(jq -c '.vm_id = 200' <<<"$VM_NEW")' | proxmox_vm.jsons.create.to.jsons.sh" \
+               "printf '%s\n' '$(jq -c '.vm_id = 100' <<<"$CT_NEW")' | proxmox_lxc.jsons.create.to.jsons.sh"; do
+        RANGE42_PROXMOX_API_STRICT=1 reference real "" "$cmd"
+        assert_eq "$want_out:$want_rc" ":2" "$cmd"
+        r42_sim POST /_sim/reset >/dev/null
+        RANGE42_PROXMOX_API_STRICT=1 r42_run shim bash -c "$cmd"
+        assert_eq "$status:$output" "2:" "$cmd (strict)"
+        assert_match "$stderr" "failed: Status code was 500" "$cmd"
+        [[ "$stderr" == *"fast path: proxmox_"* ]] || fail "not on the fast path: $stderr"
+        r42_sim POST /_sim/reset >/dev/null
+        r42_run shim bash -c "$cmd"
+        assert_eq "$status:$output" "0:" "$cmd (the seed's rule: status 0)"
+    done
+    # a failing line does not stop the batch without strict mode
+    r42_run shim bash -c "printf '%s\n' '$(jq -c '.vm_id = 200' <<<"$VM_NEW")' '$VM_NEW' | proxmox_vm.jsons.create.to.jsons.sh"
+    assert_eq "$status:$(jq -r .vm_id <<<"$output")" "0:2222"
+}
+
+@test "creates not reproduced run the real script: --text, missing values, a bare id" {
+    r42_run shim bash -c "printf '%s\n' '$VM_NEW' | proxmox_vm.jsons.create.to.jsons.sh --text"
+    assert_match "$stderr" "running the real"
+    # a container without its network values: the role fails on them
+    r42_run shim bash -c "echo '{\"vm_id\":803,\"lxc_name\":\"x\",\"lxc_template\":\"t\"}' | proxmox_lxc.jsons.create.to.jsons.sh"
+    assert_match "$stderr" "running the real"
+    assert_eq "$output" ""
+    # a bare id: no name, no values
+    r42_run shim bash -c 'echo 2224 | proxmox_vm.jsons.create.to.jsons.sh'
+    assert_match "$stderr" "running the real"
+    assert_eq "$(sim_vm 2224 name)" null
+}
+
+@test "vm_create at the playbook level: the result task, or the role's skip message for an id in use" {
+    r42_run shim bash -c "$(declare -f devkit_playbook); devkit_playbook vm_create vm_id=2301 vm_name=pb vm_cpu=host vm_cores=1 vm_sockets=1 vm_memory=512 vm_disk_size=8 | devkit_ansible_playbook"
+    assert_eq "$status" 0
+    assert_match "$stderr" "fast path: vm_create vm 2301 on px-testing"
+    assert_eq "$(devkit_jq vm_create <<<"$output" | jq -c '[.vm_id, .vm_scsi0, .vm_net0]')" '["2301","local-lvm:8,format=raw","virtio,bridge=vmbr0"]'
+    assert_eq "$(sim_vm 2301 name)" pb
+    r42_run shim bash -c "$(declare -f devkit_playbook); devkit_playbook vm_create vm_id=100 vm_name=pb vm_cpu=host vm_cores=1 vm_sockets=1 vm_memory=512 | devkit_ansible_playbook"
+    assert_eq "$status" 0
+    assert_match "$stderr" "fast path: vm_create vm 100 on px-testing"
+    assert_eq "$(devkit_jq vm_create <<<"$output")" ""
+    assert_eq "$(jq -c '[.plays[].tasks[-1] | .task.name, .hosts[].msg, .hosts[]._ansible_verbose_always]' <<<"$output")" \
+        '["range42-ansible_roles-proxmox_controller : VM - SKIP CREATE (VM ID 100 already exists)","VM ID 100 already exists — skipping creation",true]'
+    assert_eq "$(sim_vm 100 name)" admin-wazuh
 }

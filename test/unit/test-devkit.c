@@ -210,7 +210,7 @@ static void test_script_table(void) {
        "shim name %zu (%s) is the runner's row %zu", names,
        match_script_names[names], names);
   }
-  ok(names == n && n == 32, "%zu names in the shim, %zu rows in the runner",
+  ok(names == n && n == 34, "%zu names in the shim, %zu rows in the runner",
      names, n);
   for (size_t i = 0; i < n; i++) {
     const struct act_def *a = act_find(all[i].action);
@@ -274,9 +274,44 @@ static void test_actions(void) {
   }
 }
 
+/* The creates: their timeouts, and what act_check() asks of their play
+   variables: every required value, optional ones only as literals. */
+static void test_creates(void) {
+  const struct act_def *vm = act_find("vm_create");
+  const struct act_def *ct = act_find("lxc_create");
+  ok(vm && vm->timeout == 60 && ct && ct->timeout == 120,
+     "vm_create (60 s) and lxc_create (120 s) are answered");
+  if (!vm || !ct)
+    return;
+  struct vars v = {0};
+  static const char *const kv[][2] = {
+      {"vm_cpu", "host"}, {"vm_cores", "2"}, {"vm_sockets", "1"}};
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+    vars_set(&v, kv[i][0], kv[i][1]);
+  struct act_call call = {.def = vm,
+                          .node = "px-testing",
+                          .vm_id = "2222",
+                          .vm_name = "a",
+                          .vars = &v};
+  struct msg_err e = {{0}};
+  ok(act_check(&call, &e) < 0 && strstr(e.text, "vm_memory"),
+     "vm_create without vm_memory: %s", e.text);
+  vars_set(&v, "vm_memory", "2048");
+  ok(act_check(&call, &e) == 0, "vm_create with its six values");
+  vars_set(&v, "vm_disk_size", NULL);
+  ok(act_check(&call, &e) < 0 && strstr(e.text, "vm_disk_size"),
+     "vm_create with a vm_disk_size that is not a literal: %s", e.text);
+  call.def = ct;
+  call.vm_name = "ct";
+  ok(act_check(&call, &e) < 0 && strstr(e.text, "lxc_template"),
+     "lxc_create without its values: %s", e.text);
+  vars_clear(&v);
+}
+
 int main(void) {
   test_script_table();
   test_actions();
+  test_creates();
   test_requests();
   test_duplicate_keys();
   test_raw_values();

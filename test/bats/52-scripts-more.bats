@@ -362,6 +362,7 @@ SNAPS='api POST lxc/200/snapshot "{\"snapname\":\"s1\",\"description\":\"d1\"}";
     ANSIBLE_ROLES_PATH="$roles" r42_run shim bash -c 'echo 103 | proxmox_vm.vm_id.stop.to.jsons.sh --text'
     assert_match "$stderr" "running the real proxmox_vm.vm_id.stop.to.jsons.sh: main.yml task [0-9]+: not an include"
     assert_match "$output" "PLAY RECAP"
+}
 
 # ---- the create scripts (vm_create, lxc_create) ------------------------------
 

@@ -426,7 +426,7 @@ compare_create() {
         [[ "$stderr" == *"fast path: proxmox_"* ]] || fail "not on the fast path: $stderr"
         r42_sim POST /_sim/reset >/dev/null
         r42_run shim bash -c "$cmd"
-        assert_eq "$status:$output" "0:" "$cmd (the seed's rule: status 0)"
+        assert_eq "$status:$output" "0:" "$cmd (the batch rule, docs/decision.md: status 0)"
     done
     # a failing line does not stop the batch without strict mode
     r42_run shim bash -c "printf '%s\n' '$(jq -c '.vm_id = 200' <<<"$VM_NEW")' '$VM_NEW' | proxmox_vm.jsons.create.to.jsons.sh"

@@ -27,12 +27,13 @@ PKGS     := libcrypto libssl libsodium libcurl libcjson yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
-RUNNER_SRC := $(filter-out fastpath/main.c fastpath/front.c,$(wildcard fastpath/*.c)) \
+RUNNER_SRC := $(filter-out fastpath/main.c fastpath/front.c fastpath/rescall.c,\
+              $(wildcard fastpath/*.c)) \
               shim/match.c shim/pass.c
 RUNNER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(RUNNER_SRC))
 FRONT_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,fastpath/front.c fastpath/msg.c \
               fastpath/handback.c shim/match.c shim/pass.c fastpath/config.c \
-              fastpath/evlog.c)
+              fastpath/evlog.c fastpath/rescall.c fastpath/resproto.c)
 SHIM_SRC   := shim/hook.c shim/self.c shim/reroute.c shim/match.c shim/pass.c
 SHIM_HDR   := shim/match.h shim/scripts.def shim/pass.h shim/reroute.h shim/self.h
 UNIT_SRC   := $(wildcard test/unit/test-*.c)
@@ -244,11 +245,12 @@ check-asan:
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bats test/bats
 
 # The unit tests under valgrind, then the integration tests of the two
-# fast paths with the runner under valgrind (test/valgrind-runner.sh).
+# fast paths with the runner under valgrind (test/valgrind-runner.sh),
+# without the resident runner (its calls would run outside valgrind).
 check-valgrind: all unit
 	@R42_TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  bash test/run-unit.sh $(BUILD)
-	R42INTERCEPT_RUNNER=$(CURDIR)/test/valgrind-runner.sh \
+	RANGE42_PROXMOX_API_RESIDENT=off R42INTERCEPT_RUNNER=$(CURDIR)/test/valgrind-runner.sh \
 	  bats test/bats/20-actions.bats test/bats/50-scripts.bats
 
 # libFuzzer targets (test/fuzz/fuzz-*.c), one per parser, built with clang,

@@ -96,6 +96,43 @@ static long seconds(const char *name, long dflt, const char *dflt_text) {
   return dflt;
 }
 
+/* RANGE42_PROXMOX_API_RESIDENT's value V: the resident runner's idle
+   time in seconds (on: CFG_RESIDENT_IDLE; off: 0; or 1 to 3600) into
+   *IDLE.  Returns false when V is none of those. */
+static bool resident_idle(const char *v, long *idle) {
+  char *end;
+  long t;
+  if (strcmp(v, "on") == 0)
+    *idle = CFG_RESIDENT_IDLE;
+  else if (strcmp(v, "off") == 0)
+    *idle = 0;
+  else if (v[0] >= '0' && v[0] <= '9' && (t = strtol(v, &end, 10)) >= 1 &&
+           t <= 3600 && *end == '\0')
+    *idle = t;
+  else
+    return false;
+  return true;
+}
+
+static long resident(const char *name) {
+  const char *v = value(name);
+  long idle = CFG_RESIDENT_IDLE;
+  if (v && !resident_idle(v, &idle))
+    invalid(name, v, "on, off, or an idle time of 1 to 3600 seconds", "on");
+  return idle;
+}
+
+long cfg_resident_quiet(void) {
+  const char *cache = getenv("RANGE42_PROXMOX_API_CACHE");
+  const char *v = getenv("RANGE42_PROXMOX_API_RESIDENT");
+  long idle = CFG_RESIDENT_IDLE;
+  if (cache && strcmp(cache, "off") == 0)
+    return 0;
+  if (v && *v && !resident_idle(v, &idle))
+    idle = CFG_RESIDENT_IDLE;
+  return idle;
+}
+
 static void read_all(struct cfg *c) {
   static const char *const forces[] = {"auto", "off", "on", NULL};
   c->force = (enum cfg_force)word("RANGE42_PROXMOX_API_FORCE", forces,
@@ -108,6 +145,9 @@ static void read_all(struct cfg *c) {
   c->cache = on_off("RANGE42_PROXMOX_API_CACHE");
   c->cache_ttl = seconds("RANGE42_PROXMOX_API_CACHE_TTL", 30, "30");
   c->cache_neg_ttl = seconds("RANGE42_PROXMOX_API_CACHE_NEG_TTL", 5, "5");
+  c->resident = resident("RANGE42_PROXMOX_API_RESIDENT");
+  if (!c->cache)
+    c->resident = 0;
   c->profile = flag01("R42INTERCEPT_PROFILE");
   c->fixture_devkit = flag01("R42INTERCEPT_TEST_FIXTURE_DEVKIT");
   c->log = value("R42INTERCEPT_LOG");

@@ -26,6 +26,8 @@ struct cfg {
   bool cache;           /* RANGE42_PROXMOX_API_CACHE: on (default)/off */
   long cache_ttl;       /* RANGE42_PROXMOX_API_CACHE_TTL, s */
   long cache_neg_ttl;   /* RANGE42_PROXMOX_API_CACHE_NEG_TTL, s */
+  long resident;        /* RANGE42_PROXMOX_API_RESIDENT: the resident
+                           runner's idle time, s; 0: off (or the cache off) */
   bool quiet;           /* R42INTERCEPT_QUIET: 0 (default)/1 */
   bool profile;         /* R42INTERCEPT_PROFILE: 0 (default)/1 */
   bool fixture_devkit;  /* R42INTERCEPT_TEST_FIXTURE_DEVKIT: 0/1 */
@@ -33,6 +35,14 @@ struct cfg {
   double cost_playbook; /* R42INTERCEPT_COST_PLAYBOOK, s (summary) */
   double cost_vault;    /* R42INTERCEPT_COST_VAULT, s (summary) */
 };
+
+/* The resident runner's idle time when RANGE42_PROXMOX_API_RESIDENT is
+   on (its default). */
+#define CFG_RESIDENT_IDLE 60
+
+/* cfg_get()->resident, read without a word: for the front, which hands
+   the call on to a core that says what is invalid (rescall.c). */
+long cfg_resident_quiet(void);
 
 /* The settings: read from the environment on the first call (each
    invalid value, and each deprecated R42_INTERCEPT_* name, said in one

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "evlog.h"
 #include "handback.h"
+#include "resident.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -232,23 +233,6 @@ static int restore_stdin(struct fb *fb, size_t skip) {
   return rc;
 }
 
-/* Runs FB's program as execvp() runs a file without a #! line:
-   /bin/sh PATH ARGV[1]...  Returns only if that exec fails (errno is then
-   ENOEXEC again, the program's own error). */
-static void exec_shell(struct fb *fb) {
-  size_t n = 0;
-  while (fb->argv[n])
-    n++;
-  char **argv = xcalloc(n + 2, sizeof *argv);
-  argv[0] = (char *)"/bin/sh";
-  argv[1] = (char *)fb->path;
-  for (size_t i = 1; i < n; i++)
-    argv[i + 1] = fb->argv[i];
-  hb_exec("/bin/sh", argv, fb->kind);
-  free(argv);
-  errno = ENOEXEC;
-}
-
 void fb_exec(struct fb *fb, const char *why) {
   fb_exec_from(fb, 0, why);
 }
@@ -264,10 +248,10 @@ void fb_exec_from(struct fb *fb, size_t skip, const char *why) {
   if (fb_core_limited && setrlimit(RLIMIT_CORE, &fb_core_limit) < 0) {
     /* the real program then runs without core dumps */
   }
-  hb_exec(fb->path, fb->argv, fb->kind);
+  if (res_in_call())
+    res_hand_back(); /* the front execs it (resident.h) */
+  hb_exec_program(fb->path, fb->argv, fb->kind);
   int err = errno;
-  if (err == ENOEXEC)
-    exec_shell(fb);
   msg_error("r42intercept: %s: %s", fb->path, strerror(err));
   exit(err == ENOENT ? 127 : 126);
 }

@@ -9,13 +9,16 @@
  * loaded (a missing or broken shared library) it says so in one trace line
  * and execs the real program unchanged: nothing has been read yet.
  * `r42intercept-runner --doctor [ARGS]` runs the core's doctor instead
- * (doctor.c, for `r42intercept doctor`). */
+ * (doctor.c, for `r42intercept doctor`).  A call is first offered to the
+ * resident runner of its context, which has the core loaded already
+ * (rescall.c); `--resident DIR KEY IDLE` is that resident. */
 #define _GNU_SOURCE
 #include "../shim/match.h"
 #include "config.h"
 #include "evlog.h"
 #include "handback.h"
 #include "msg.h"
+#include "rescall.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -124,6 +127,11 @@ int main(int argc, char **argv) {
            why);
     return 1;
   }
+  if (argc >= 2 && strcmp(argv[1], "--resident") == 0) {
+    /* the resident runner (resident.c), started by rescall.c */
+    core_main_fn resident = load_core(argv[0], why, sizeof why);
+    return resident ? resident(argc, argv) : 1;
+  }
   if (argc >= 2 && strcmp(argv[1], "--summary") == 0) {
     /* an event log's summary (the wrapper's --summary): the core's */
     core_main_fn summary = load_core(argv[0], why, sizeof why);
@@ -144,6 +152,9 @@ int main(int argc, char **argv) {
     snprintf(why, sizeof why, "file descriptor %d is closed", fd);
     hand_back(&c, why);
   }
+  char core[PATH_MAX];
+  if (core_path(core, sizeof core, argv[0]) == 0)
+    rcall_try(argv, core, c.path, c.argv, c.kind); /* returns if none */
   core_main_fn entry = load_core(argv[0], why, sizeof why);
   if (!entry)
     hand_back(&c, why);

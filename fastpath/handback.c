@@ -50,6 +50,29 @@ int hb_exec(const char *path, char **argv, int kind) {
   return -1;
 }
 
+int hb_exec_program(const char *path, char **argv, int kind) {
+  hb_exec(path, argv, kind);
+  if (errno != ENOEXEC)
+    return -1;
+  /* as execvp() runs a file without a #! line: /bin/sh PATH ARGV[1]... */
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  char **sh = calloc(n + 2, sizeof *sh);
+  if (!sh) {
+    errno = ENOEXEC; /* the program's own error */
+    return -1;
+  }
+  sh[0] = (char *)"/bin/sh";
+  sh[1] = (char *)path;
+  for (size_t i = 1; i < n; i++)
+    sh[i + 1] = argv[i];
+  hb_exec("/bin/sh", sh, kind);
+  free(sh);
+  errno = ENOEXEC;
+  return -1;
+}
+
 void hb_refuse(const char *name, const char *why) {
   evl_fell_back(why, true);
   msg_error("r42intercept: RANGE42_PROXMOX_API_FORCE=on and the fast path "

@@ -12,6 +12,11 @@
    set. */
 int hb_exec(const char *path, char **argv, int kind);
 
+/* hb_exec(), and when PATH has no #! line (ENOEXEC), PATH run by /bin/sh
+   as execvp() runs it.  Returns only on failure: -1, errno set (ENOEXEC
+   when the shell could not run it either). */
+int hb_exec_program(const char *path, char **argv, int kind);
+
 /* Under RANGE42_PROXMOX_API_FORCE=on, instead of the exec: logs the
    refusal (evlog.h), says it in one error line naming NAME and WHY, and
    exits CFG_FORCE_STATUS (config.h); the real program is not run. */

@@ -149,7 +149,10 @@ static void context_key(char key[17], const char *core, const char *status) {
   fnv_add(&f, ring_id, sizeof ring_id);
   fnv_status(&f, status);
   fnv_file(&f, core);
-  fnv_file(&f, "/proc/self/exe");
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  self[n > 0 ? n : 0] = '\0';
+  fnv_file(&f, self); /* this file (under valgrind too: readlink's) */
   for (size_t i = 0; i < N_LOAD_VARS; i++)
     fnv_str(&f, getenv(load_vars[i]));
   snprintf(key, 17, "%016llx", (unsigned long long)f.h);

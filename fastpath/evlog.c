@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+static long evl_pid; /* the caller's pid when not this process's (resident) */
+
 #define EVL_MAX_VMS 1000    /* VM ids kept in one line (all are counted) */
 #define EVL_MAX_ERRORS 1000 /* per-VM errors kept */
 
@@ -178,8 +180,10 @@ static void build(struct line *l, const char *outcome, int status,
   put_str(l, why);
   put_vms(l);
   putf(l, ",\"duration_ms\":%.3f,\"requests\":%lu,\"pid\":%ld}\n",
-       elapsed_ms(), ev.requests, (long)getpid());
+       elapsed_ms(), ev.requests, evl_pid > 0 ? evl_pid : (long)getpid());
 }
+
+void evl_set_pid(long pid) { evl_pid = pid; }
 
 /* Appends the line, in one write(2). */
 static void append(const char *outcome, int status, const char *why) {

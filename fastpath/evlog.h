@@ -29,4 +29,8 @@ void evl_answered(int status);
    line to the log. */
 void evl_fell_back(const char *why, bool refused);
 
+/* The pid the log gives for this call: PID (the front's, for a call the
+   resident runner answers) instead of this process's. */
+void evl_set_pid(long pid);
+
 #endif

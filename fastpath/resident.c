@@ -23,6 +23,7 @@
 #include "resident.h"
 
 #include "../shim/match.h"
+#include "evlog.h"
 #include "resproto.h"
 
 #include <curl/curl.h>
@@ -195,6 +196,7 @@ R42_NORETURN static void run_call(int conn, struct res_request *r,
   caller_signals(&r->rq);
   environ = r->env;
   call_sock = conn;
+  evl_set_pid(r->rq.pid); /* the log names the caller's process */
   int rc = call((int)r->rq.argc, r->argv);
   fflush(NULL);
 #ifdef __SANITIZE_ADDRESS__

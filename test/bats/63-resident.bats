@@ -292,3 +292,15 @@ $BATS_TEST_TMPDIR/seven" "what the call saw"
     ! by_resident "$stderr" || fail "traced, answered by the resident"
     grep -q 'connect(.*AF_INET' "$BATS_TEST_TMPDIR/trace" || fail "the API connection is not in the trace"
 }
+
+@test "the event log names the caller's process, not the resident's fork" {
+    call >/dev/null 2>&1
+    wait_sockets 1
+    local log="$BATS_TEST_TMPDIR/events.jsonl"
+    r42_run bash -c 'echo $$ >"$1"; R42INTERCEPT_LOG="$2" R42INTERCEPT_PROFILE=1 LD_PRELOAD="$R42_SO" \
+        exec bash -c exec_playbook' _ "$BATS_TEST_TMPDIR/pid" "$log" <"$BATS_TEST_TMPDIR/pb"
+    assert_eq "$status" 0
+    by_resident "$stderr" || fail "not the resident: $stderr"
+    assert_eq "$(jq -r .outcome "$log")" answered
+    assert_eq "$(jq -r .pid "$log")" "$(cat "$BATS_TEST_TMPDIR/pid")" "the log's pid"
+}

@@ -961,13 +961,42 @@ def main():
                 bench_seed_twin, bench_one_script, bench_vault_and_cache, bench_start_ways,
                 bench_all_vms]
     only = os.environ.get("R42_BENCH_SECTIONS")  # e.g. "1,6": a partial run
+    ran = {}
     for number, section in enumerate(sections, 1):
         if not only or str(number) in only.split(","):
+            start = len(out_lines)
             section()
+            ran[number] = out_lines[start:]
     say(f"Benchmark run time: {time.time() - t0:.0f} s.")
+    results = os.path.join(TOP, "bench", "results.md")
     if not only:
-        with open(os.path.join(TOP, "bench", "results.md"), "w") as f:
+        with open(results, "w") as f:
             f.write("\n".join(out_lines) + "\n")
+    elif os.environ.get("R42_BENCH_UPDATE") == "1":
+        update_results(results, ran)
+
+
+def update_results(path, ran):
+    """R42_BENCH_UPDATE=1 with R42_BENCH_SECTIONS: replaces those sections
+    of an existing results.md by this run's, each saying when and from
+    which commit it was rerun."""
+    with open(path) as f:
+        lines = f.read().rstrip("\n").split("\n")
+    commit = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip() or "?"
+    for number, new in ran.items():
+        head = next((i for i, line in enumerate(lines) if line.startswith(f"## {number}. ")), None)
+        if head is None:
+            raise SystemExit(f"bench: no section {number} in {path} to replace")
+        end = next((i for i in range(head + 1, len(lines))
+                    if lines[i].startswith("## ") or lines[i].startswith("Benchmark run time")),
+                   len(lines))
+        note = [f"(Section rerun on its own, {time.strftime('%Y-%m-%d %H:%M %Z')}, commit {commit}, "
+                f"load average {os.getloadavg()[0]:.1f}; the other sections are from the full run "
+                "named at the top.)", ""]
+        lines[head:end] = new[:2] + note + new[2:]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

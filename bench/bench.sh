@@ -7,7 +7,8 @@
 # first in bench/results.md. Stops everything it started.
 # R42_BENCH_RUNS (default 5) and R42_BENCH_EXECS (default 2000) size it;
 # R42_BENCH_SECTIONS=1,6 runs only those loopback sections (no results.md,
-# no real-cluster profile unless R42_BENCH_CLUSTER=1).
+# no real-cluster profile unless R42_BENCH_CLUSTER=1); with
+# R42_BENCH_UPDATE=1, those sections of results.md are replaced by the run's.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=../test/lib/env.sh

@@ -280,11 +280,19 @@ def profile_phases(err):
 
 def resident_children_cpu_ms():
     """CPU time (user + system, ms) of the ended calls of this bench's
-    resident runners: their children's times (/proc/PID/stat)."""
+    resident runners: their children's times (/proc/PID/stat).  Read from
+    /proc directly: a pgrep would add its own time to the bench's children."""
     total = 0.0
-    pattern = f"--resident {ENV['XDG_RUNTIME_DIR']}/r42intercept "
-    for pid in subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True,
-                              text=True).stdout.split():
+    pattern = f"--resident\0{ENV['XDG_RUNTIME_DIR']}/r42intercept\0".encode()
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if pattern in f.read():
+                    pids.append(pid)
+        except OSError:
+            continue
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
@@ -330,8 +338,8 @@ def bench_breakdown():
             for k, (_, extra, how) in enumerate(BREAKDOWN_MODES):
                 prep_reset()
                 env = env_with(LD_PRELOAD=SO, R42INTERCEPT_PROFILE="1", ANSIBLE_CONFIG=cfg, **extra)
+                ticks = resident_children_cpu_ms() if k == RESIDENT_COLUMN else 0
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                ticks = resident_children_cpu_ms()
                 secs, out, err, rc = timed(wrap[how] + ansible_playbook_cmd(), pb, env)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if i > 0 and k == RESIDENT_COLUMN:

@@ -29,7 +29,10 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -269,14 +272,31 @@ static long now_s(void) {
   return (long)t.tv_sec;
 }
 
-/* Initialises what every call would: the libraries' global state and
-   OpenSSL's tables of algorithms, which later TLS contexts reuse. */
+/* Decodes a public key of a throw-away KEY: OpenSSL's decoders fetched
+   and cached, as a server certificate's key needs them. */
+static void warm_key(EVP_PKEY *key) {
+  unsigned char *der = NULL;
+  int len = key ? i2d_PUBKEY(key, &der) : -1;
+  const unsigned char *p = der;
+  if (len > 0)
+    EVP_PKEY_free(d2i_PUBKEY(NULL, &p, len));
+  OPENSSL_free(der);
+  EVP_PKEY_free(key);
+}
+
+/* Initialises what every call would: the libraries' global state,
+   OpenSSL's tables of algorithms and decoders (which later TLS contexts
+   and certificates reuse) and its random generators (which a fork
+   reseeds). */
 static void warm_up(void) {
   if (sodium_init() < 0)
     return;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   curl_easy_cleanup(curl_easy_init());
   SSL_CTX_free(SSL_CTX_new(TLS_client_method()));
+  RAND_status();
+  warm_key(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"));
+  warm_key(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024));
 }
 
 /* True while the socket is still the one bound. */

@@ -183,7 +183,9 @@ static void build(struct line *l, const char *outcome, int status,
        elapsed_ms(), ev.requests, evl_pid > 0 ? evl_pid : (long)getpid());
 }
 
-void evl_set_pid(long pid) { evl_pid = pid; }
+void evl_set_pid(long pid) {
+  evl_pid = pid;
+}
 
 /* Appends the line, in one write(2). */
 static void append(const char *outcome, int status, const char *why) {

@@ -7,8 +7,8 @@
  * same match_exec() as the shim) and hands it to the mode that answers it;
  * every mode falls back to the real program when it cannot answer
  * exactly.  `--resident DIR KEY IDLE` serves calls from the fronts that
- * follow, each in a fork of it (resident.c).  `--doctor [ARGS]` runs the doctor (doctor.c), `--summary FILE`
- * summarises an event log (summary.c). */
+ * follow, each in a fork of it (resident.c).  `--doctor [ARGS]` runs the
+ * doctor (doctor.c), `--summary FILE` summarises an event log (summary.c). */
 #include "../shim/match.h"
 #include "doctor.h"
 #include "evlog.h"
@@ -29,8 +29,8 @@ int r42_runner_main(int argc, char **argv)
 int r42_runner_main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--resident") == 0)
     return res_main(argc, argv, r42_runner_main); /* nothing read before */
-  fb_protect();         /* before anything is read */
-  msg_profile("start"); /* starts the clock */
+  fb_protect();                                   /* before anything is read */
+  msg_profile("start");                           /* starts the clock */
   if (res_in_call())
     msg_profile("call handed over to the resident runner");
   if (argc >= 2 && strcmp(argv[1], "--doctor") == 0) {

@@ -74,8 +74,8 @@ static void fnv_file(struct fnv *f, const char *path) {
     fnv_str(f, NULL);
     return;
   }
-  long long id[] = {(long long)st.st_dev,         (long long)st.st_ino,
-                    (long long)st.st_size,        (long long)st.st_mtim.tv_sec,
+  long long id[] = {(long long)st.st_dev, (long long)st.st_ino,
+                    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                     (long long)st.st_mtim.tv_nsec};
   fnv_add(f, id, sizeof id);
 }
@@ -108,8 +108,8 @@ static bool traced(const char *status) {
 /* The lines of STATUS (/proc/self/status) that say what the process may
    do. */
 static void fnv_status(struct fnv *f, const char *status) {
-  static const char *const keep[] = {"Cap",        "NoNewPrivs:", "Seccomp:",
-                                     "Seccomp_filters:", "Groups:"};
+  static const char *const keep[] = {
+      "Cap", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:", "Groups:"};
   for (const char *line = status; *line;) {
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) : strlen(line);
@@ -124,14 +124,14 @@ static void fnv_status(struct fnv *f, const char *status) {
    the sanitizers' when they are built in): the resident's environment,
    part of its key.  A call's own environment is the caller's. */
 static const char *const load_vars[] = {
-    "LD_LIBRARY_PATH", "GLIBC_TUNABLES",  "OPENSSL_CONF",
-    "OPENSSL_MODULES", "OPENSSL_ENGINES", "OPENSSL_ia32cap",
-    "CURL_SSL_BACKEND", "ASAN_OPTIONS",   "UBSAN_OPTIONS"};
+    "LD_LIBRARY_PATH",  "GLIBC_TUNABLES",  "OPENSSL_CONF",
+    "OPENSSL_MODULES",  "OPENSSL_ENGINES", "OPENSSL_ia32cap",
+    "CURL_SSL_BACKEND", "ASAN_OPTIONS",    "UBSAN_OPTIONS"};
 #define N_LOAD_VARS (sizeof load_vars / sizeof load_vars[0])
 
 /* KEY (16 hex digits and a NUL) of the context: see the top. */
 static void context_key(char key[17], const char *core, const char *status) {
-  static const char *const ns[] = {"mnt", "net", "pid", "user",
+  static const char *const ns[] = {"mnt", "net", "pid",   "user",
                                    "ipc", "uts", "cgroup"};
   struct fnv f = {0xcbf29ce484222325ull};
   fnv_str(&f, "r42intercept-resident " R42_VERSION);
@@ -164,9 +164,9 @@ static void context_key(char key[17], const char *core, const char *status) {
    BUF; made when missing.  Returns 0, or -1 when it is not ours alone. */
 static int private_dir(char *buf, size_t size) {
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  int n = xdg && xdg[0] == '/'
-              ? snprintf(buf, size, "%s/r42intercept", xdg)
-              : snprintf(buf, size, "/tmp/r42intercept-%u", (unsigned)getuid());
+  int n = xdg && xdg[0] == '/' ? snprintf(buf, size, "%s/r42intercept", xdg)
+                               : snprintf(buf, size, "/tmp/r42intercept-%u",
+                                          (unsigned)getuid());
   if (n <= 0 || (size_t)n >= size)
     return -1;
   if (mkdir(buf, 0700) < 0 && errno != EEXIST)
@@ -221,8 +221,8 @@ static void spawn_resident(const char *dir, const char *key, long idle) {
   env[k] = NULL;
   char idle_text[24];
   snprintf(idle_text, sizeof idle_text, "%ld", idle);
-  char *args[] = {self, (char *)"--resident", (char *)dir, (char *)key,
-                  idle_text, NULL};
+  char *args[] = {
+      self, (char *)"--resident", (char *)dir, (char *)key, idle_text, NULL};
   pid_t child = fork();
   if (child == 0) {
     if (fork() == 0) {
@@ -334,8 +334,8 @@ static int send_request(int sock, char **argv) {
   int fds[RP_MAX_FDS], nfds = inherited_fds(fds + 1, RP_MAX_FDS - 1);
   if (nfds < 3 || fds[1] != 0 || fds[2] != 1 || fds[3] != 2)
     return -1; /* the front has checked 0-2 are open */
-  struct rp_request rq = {RP_MAGIC, RP_VERSION, 0, 0, 0, 0, (int32_t)getpid(),
-                          (uint32_t)nfds, 0, 0};
+  struct rp_request rq = {RP_MAGIC,          RP_VERSION,     0, 0, 0, 0,
+                          (int32_t)getpid(), (uint32_t)nfds, 0, 0};
   signal_state(&rq.ignored, &rq.blocked);
   size_t size = (size_t)nfds * sizeof(int32_t);
   for (char **a = argv; *a; a++, rq.argc++)

@@ -48,7 +48,8 @@
 
 extern char **environ;
 
-#define RES_MAX_CALLS 64    /* calls at once; more wait (then run in their
+#define RES_MAX_CALLS                                                         \
+  64                        /* calls at once; more wait (then run in their    \
                                front: rescall.c gives up after 3 s) */
 #define RES_REQUEST_MS 5000 /* to receive a request */
 #define RES_COMMIT_MS 10000 /* for the front to commit */
@@ -62,7 +63,9 @@ enum res_news {
 
 static int call_sock = -1; /* in a call: its connection to the front */
 
-bool res_in_call(void) { return call_sock >= 0; }
+bool res_in_call(void) {
+  return call_sock >= 0;
+}
 
 void res_hand_back(void) {
   fflush(NULL);
@@ -141,7 +144,8 @@ static int read_request(int conn, struct res_request *r, int *cwd, int *fds,
     int32_t number;
     memcpy(&number, payload + (size_t)i * sizeof number, sizeof number);
     /* in increasing order, 0, 1 and 2 first */
-    if (number < 0 || (i < 3 && number != i) || (i > 0 && number <= numbers[i - 1]))
+    if (number < 0 || (i < 3 && number != i) ||
+        (i > 0 && number <= numbers[i - 1]))
       return -1;
     numbers[i] = number;
   }
@@ -521,8 +525,13 @@ int res_main(int argc, char **argv, res_call_fn call) {
     return 2;
   signal(SIGCHLD, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
-  struct resident r = {.listener = -1, .lock = -1, .dirfd = -1, .sfd = -1,
-                       .idle = idle, .call = call, .spare = -1};
+  struct resident r = {.listener = -1,
+                       .lock = -1,
+                       .dirfd = -1,
+                       .sfd = -1,
+                       .idle = idle,
+                       .call = call,
+                       .spare = -1};
   char sockname[64];
   int rc = bind_socket(&r, dir, argv[3], sockname, sizeof sockname);
   if (rc != 0)

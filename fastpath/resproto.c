@@ -74,7 +74,7 @@ static long now_ms(void) {
 }
 
 /* Keeps the descriptors of M's control data: at most MAX into FDS (from
-   *GOT on), the rest closed. */
+ *GOT on), the rest closed. */
 static void take_fds(struct msghdr *m, int *fds, int max, int *got) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)

@@ -51,7 +51,7 @@ enum rp_type {
 };
 
 /* The signals the front passes on to the call it waits for. */
-#define RP_SIGNALS                                                             \
+#define RP_SIGNALS                                                            \
   { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM }
 
 /* The resident's socket for KEY in DIR (a private directory) into SA:

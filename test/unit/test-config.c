@@ -52,6 +52,20 @@ static void words(void) {
   ok(with("RANGE42_PROXMOX_API_CACHE_TTL", "+7")->cache_ttl == 30,
      "TTL +7: invalid");
   unsetenv("RANGE42_PROXMOX_API_CACHE_TTL");
+  const char *res = "RANGE42_PROXMOX_API_RESIDENT";
+  ok(with(res, "on")->resident == CFG_RESIDENT_IDLE, "RESIDENT=on");
+  ok(with(res, "off")->resident == 0, "RESIDENT=off");
+  ok(with(res, "120")->resident == 120, "RESIDENT=120");
+  ok(with(res, "0")->resident == CFG_RESIDENT_IDLE, "RESIDENT=0: invalid");
+  ok(with(res, "3601")->resident == CFG_RESIDENT_IDLE, "RESIDENT=3601");
+  ok(with(res, "12s")->resident == CFG_RESIDENT_IDLE, "RESIDENT=12s");
+  ok(cfg_resident_quiet() == CFG_RESIDENT_IDLE, "quiet: the same default");
+  ok(with(res, "7")->resident == 7 && cfg_resident_quiet() == 7, "quiet: 7");
+  ok(with("RANGE42_PROXMOX_API_CACHE", "off")->resident == 0 &&
+         cfg_resident_quiet() == 0,
+     "CACHE=off: no resident");
+  unsetenv("RANGE42_PROXMOX_API_CACHE");
+  unsetenv(res);
 }
 
 static void prefixes(void) {

@@ -303,6 +303,27 @@ def resident_children_cpu_ms():
     return total
 
 
+def server_floor(runs):
+    """(handshake ms, handshake + 3 requests ms): medians of one curl
+    process's own timings against the simulator, its start not counted."""
+    url = f"https://127.0.0.1:{ENV['R42_SIM_PORT']}/api2/json/nodes/{NODE}/qemu/101/status/current"
+    tls, total = [], []
+    with tempfile.NamedTemporaryFile("w") as header:  # mode 0600: the token
+        header.write(f"Authorization: {API.auth}\n")
+        header.flush()
+        for _ in range(runs):
+            out = subprocess.run(["curl", "-sk", "-H", f"@{header.name}"]
+                                 + ["-o", "/dev/null"] * 3
+                                 + ["-w", "%{time_connect} %{time_appconnect} %{time_total}\n"]
+                                 + [url] * 3, capture_output=True, text=True).stdout.split("\n")
+            rows = [list(map(float, line.split())) for line in out if line.strip()]
+            if len(rows) != 3:
+                raise SystemExit("bench: curl against the simulator failed")
+            tls.append((rows[0][1] - rows[0][0]) * 1000)
+            total.append(sum(r[2] for r in rows) * 1000)
+    return statistics.median(tls), statistics.median(total)
+
+
 def bench_breakdown():
     say("## 2. Where one fast call spends its time (vm_start): the vault keyring, the resident runner")
     say()
@@ -425,6 +446,12 @@ def bench_breakdown():
         "call runs in a fork of the resident runner (docs/resident.md), started by the warm-up "
         "round's call; its CPU time there is read from the resident's children times "
         "(`/proc/PID/stat`, clock ticks: a mean over the calls).")
+    say()
+    tls_ms, exchange_ms = server_floor(max(RUNS, 15))
+    say(f"The server's share, for comparison: one `curl` process already running, the same TCP "
+        f"+ TLS handshake and three requests to the simulator (GETs of the VM's status; curl's "
+        f"own timings, median of {max(RUNS, 15)}): {exchange_ms:.2f} ms, of which the handshake "
+        f"{tls_ms:.2f} ms.")
     say()
     hit = medians[RESIDENT_COLUMN]
     say(f"Target: a median intercepted `ansible-playbook` call <= {TARGET_CALL_MS:.0f} ms (keyring "

@@ -980,7 +980,9 @@ def main():
     API.reset()
     say("# r42intercept benchmarks")
     say()
-    say(f"Machine: {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}.")
+    commit = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip() or "?"
+    say(f"Machine: {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}; commit {commit}.")
     say()
     cluster_md = os.environ.get("R42_BENCH_CLUSTER_MD")
     if cluster_md and os.path.exists(cluster_md):

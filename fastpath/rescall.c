@@ -452,6 +452,8 @@ static void hand_over(int sock, char **argv, const char *path,
   catch_signals();
   if (rp_send(sock, &m, sizeof m, NULL, 0) < 0) {
     release_signals();
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
     return; /* not committed: the resident does nothing */
   }
   wait_call(sock, path, prog_argv, kind);

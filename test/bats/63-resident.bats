@@ -57,6 +57,36 @@ resident_pid() {
     pgrep -f -- "--resident $dir ${key%.sock} " | head -1
 }
 
+# Starts, in the background, a vm_start of VM 101 whose task lasts 20 s,
+# exec'd by the job itself (its pid: $job, the front; stderr to $1), once
+# a resident serves this test ($rpid), and waits until the call's POST.
+start_long_call() {
+    call >/dev/null 2>&1
+    wait_sockets 1
+    rpid="$(resident_pid "$(sockets)")"
+    r42_sim POST /_sim/config '{"task_duration": 20}' >/dev/null
+    devkit_playbook vm_start vm_id=101 >"$BATS_TEST_TMPDIR/start"
+    env LD_PRELOAD="$R42_SO" bash -c exec_playbook <"$BATS_TEST_TMPDIR/start" >/dev/null 2>"$1" &
+    job=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ $(r42_sim_log_count POST '/qemu/101/status/start$') -ge 1 ]] && return 0
+        sleep 0.1
+    done
+    fail "the call did not start"
+}
+
+# Waits (at most 5 s) until the resident $rpid has $1 children; prints how
+# many it has.
+resident_children() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ $(pgrep -P "$rpid" | grep -c .) -eq $1 ]] && break
+        sleep 0.1
+    done
+    pgrep -P "$rpid" | grep -c .
+}
+
 # True when the profile in $1 says the resident answered.
 by_resident() { grep -q 'profile call handed over to the resident runner' <<<"$1"; }
 
@@ -147,32 +177,13 @@ $BATS_TEST_TMPDIR/seven" "what the call saw"
 }
 
 @test "the front's signal reaches the call, and the front ends of it" {
-    call >/dev/null 2>&1
-    wait_sockets 1
-    local rpid
-    rpid="$(resident_pid "$(sockets)")"
-    r42_sim POST /_sim/config '{"task_duration": 20}' >/dev/null
-    devkit_playbook vm_start vm_id=101 >"$BATS_TEST_TMPDIR/start"
-    env LD_PRELOAD="$R42_SO" bash -c exec_playbook <"$BATS_TEST_TMPDIR/start" \
-        >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
-    local job=$! i
-    for ((i = 0; i < 100; i++)); do
-        [[ $(r42_sim_log_count POST '/qemu/101/status/start$') -ge 1 ]] && break
-        sleep 0.1
-    done
-    [[ $(r42_sim_log_count POST '/qemu/101/status/start$') -ge 1 ]] || fail "the call did not start" || return 1
-    local calls
-    calls="$(pgrep -P "$rpid" | grep -c .)"
-    assert_eq "$calls" 2 "the call and the spare under the resident"
+    start_long_call "$BATS_TEST_TMPDIR/err" || return 1
+    assert_eq "$(pgrep -P "$rpid" | grep -c .)" 2 "the call and the spare under the resident"
     kill -TERM "$job"
     local rc=0
     wait "$job" || rc=$?
     assert_eq "$rc" 143 "the front's status: killed by SIGTERM"
-    for ((i = 0; i < 50; i++)); do
-        [[ $(pgrep -P "$rpid" | grep -c .) -eq 1 ]] && break
-        sleep 0.1
-    done
-    assert_eq "$(pgrep -P "$rpid" | grep -c .)" 1 "only the spare left"
+    assert_eq "$(resident_children 1)" 1 "only the spare left"
     local polls
     polls="$(r42_sim_log_count GET '/tasks/')"
     sleep 1.5
@@ -180,26 +191,10 @@ $BATS_TEST_TMPDIR/seven" "what the call saw"
 }
 
 @test "a front killed outright takes its call with it" {
-    call >/dev/null 2>&1
-    wait_sockets 1
-    local rpid
-    rpid="$(resident_pid "$(sockets)")"
-    r42_sim POST /_sim/config '{"task_duration": 20}' >/dev/null
-    devkit_playbook vm_start vm_id=101 >"$BATS_TEST_TMPDIR/start"
-    env LD_PRELOAD="$R42_SO" bash -c exec_playbook <"$BATS_TEST_TMPDIR/start" >/dev/null 2>&1 &
-    local job=$! i
-    for ((i = 0; i < 100; i++)); do
-        [[ $(r42_sim_log_count POST '/qemu/101/status/start$') -ge 1 ]] && break
-        sleep 0.1
-    done
-    [[ $(r42_sim_log_count POST '/qemu/101/status/start$') -ge 1 ]] || fail "the call did not start" || return 1
+    start_long_call /dev/null || return 1
     kill -KILL "$job"
     wait "$job" || true
-    for ((i = 0; i < 50; i++)); do
-        [[ $(pgrep -P "$rpid" | grep -c .) -eq 1 ]] && break
-        sleep 0.1
-    done
-    assert_eq "$(pgrep -P "$rpid" | grep -c .)" 1 "the call is gone, the spare left"
+    assert_eq "$(resident_children 1)" 1 "the call is gone, the spare left"
 }
 
 @test "one resident per context: the libraries' environment and the session keyring make another" {

@@ -33,7 +33,8 @@ RUNNER_SRC := $(filter-out fastpath/main.c fastpath/front.c fastpath/rescall.c,\
 RUNNER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(RUNNER_SRC))
 FRONT_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,fastpath/front.c fastpath/msg.c \
               fastpath/handback.c shim/match.c shim/pass.c fastpath/config.c \
-              fastpath/evlog.c fastpath/rescall.c fastpath/resproto.c)
+              fastpath/evlog.c fastpath/rescall.c fastpath/resproto.c \
+              fastpath/rundir.c)
 SHIM_SRC   := shim/hook.c shim/self.c shim/reroute.c shim/match.c shim/pass.c
 SHIM_HDR   := shim/match.h shim/scripts.def shim/pass.h shim/reroute.h shim/self.h
 UNIT_SRC   := $(wildcard test/unit/test-*.c)

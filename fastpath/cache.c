@@ -16,6 +16,7 @@
 #include "cache.h"
 
 #include "config.h"
+#include "rundir.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -34,13 +35,6 @@ bool cache_off(void) { return !cfg_get()->cache; }
 
 long cache_ttl(void) { return cfg_get()->cache_ttl; }
 
-/* A directory we may use: ours, a directory, no group/other access. */
-static bool dir_is_private(const char *dir) {
-  struct stat st;
-  return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-         st.st_uid == getuid() && (st.st_mode & 0077) == 0;
-}
-
 const char *cache_dir(void) {
   static char path[4096];
   static int state = -1; /* -1 unknown, 0 off, 1 on */
@@ -49,21 +43,13 @@ const char *cache_dir(void) {
   state = 0;
   if (!cfg_get()->cache)
     return NULL;
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  int n = xdg && xdg[0] == '/'
-              ? snprintf(path, sizeof path, "%s/r42intercept", xdg)
-              : snprintf(path, sizeof path, "/tmp/r42intercept-%u",
-                         (unsigned)getuid());
-  if (n <= 0 || (size_t)n >= sizeof path)
-    return NULL;
-  if (mkdir(path, 0700) < 0 && errno != EEXIST)
-    return NULL;
-  if (!dir_is_private(path)) {
+  int rc = rundir_get(path, sizeof path);
+  if (rc > 0)
     msg_trace("r42intercept: probe cache %s refused: not a private directory "
               "of this user (mode 0700)",
               path);
+  if (rc != 0)
     return NULL;
-  }
   state = 1;
   return path;
 }

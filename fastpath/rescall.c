@@ -24,6 +24,7 @@
 #include "handback.h"
 #include "msg.h"
 #include "resproto.h"
+#include "rundir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -159,24 +160,6 @@ static void context_key(char key[17], const char *core, const char *status) {
 }
 
 /* ---- where -------------------------------------------------------------- */
-
-/* The runner's private directory (as the probe cache's, cache.c) into
-   BUF; made when missing.  Returns 0, or -1 when it is not ours alone. */
-static int private_dir(char *buf, size_t size) {
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  int n = xdg && xdg[0] == '/' ? snprintf(buf, size, "%s/r42intercept", xdg)
-                               : snprintf(buf, size, "/tmp/r42intercept-%u",
-                                          (unsigned)getuid());
-  if (n <= 0 || (size_t)n >= size)
-    return -1;
-  if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-    return -1;
-  struct stat st;
-  return lstat(buf, &st) == 0 && S_ISDIR(st.st_mode) &&
-                 st.st_uid == getuid() && (st.st_mode & 0077) == 0
-             ? 0
-             : -1;
-}
 
 /* A socket connected to the resident, or -1 with *ABSENT true when none
    listens (none started, or it ended). */
@@ -466,7 +449,7 @@ void rcall_try(char **argv, const char *core, const char *path,
   if (idle <= 0)
     return;
   read_status(status, sizeof status);
-  if (traced(status) || private_dir(dir, sizeof dir) < 0)
+  if (traced(status) || rundir_get(dir, sizeof dir) != 0)
     return;
   context_key(key, core, status);
   bool absent;
